@@ -1,0 +1,81 @@
+"""Location choice shared by talent and enterprises: a logit over candidates and a pairwise revision.
+
+A reconsidering agent draws a candidate destination by a multinomial logit over its value
+there (McFadden 1974), weighted by how many agents already are there (agents hear of a
+place through those who live there: pairwise proportional imitation, Schlag 1998, JET;
+destination size in gravity models of migration, Beine, Bertoli & Fernandez-Huertas
+Moraga 2016, The World Economy), and moves if the move pays, with a probability that rises with the
+net gain: ``min(1, gain / gain_for_certain_move)``. This is a pairwise-comparison
+revision protocol (Smith 1984, Transportation Science; Sandholm 2010, *Population Games
+and Evolutionary Dynamics*, ch. 5): its rest points are exactly the equilibria where no
+agent gains by moving, so the textbook limits (Krugman 1991; Martin & Rogers 1995) hold
+whatever the logit scale, and flows are proportional to gains near them, as in the
+replicator dynamics of Fujita, Krugman & Venables (1999, eq. 5.5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TIE_TOLERANCE = 1e-12  # values this close to the best count as ties in the best-response limit
+
+
+def logit_draw(utility: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw one alternative per row with multinomial-logit probabilities (inverse CDF, vectorised).
+
+    ``-inf`` marks an alternative that cannot be chosen; each row needs a finite one.
+    """
+    utility = utility - utility.max(axis=1, keepdims=True)
+    weight = np.exp(utility)
+    cumulative = np.cumsum(weight, axis=1)
+    draw = rng.random(len(utility)) * cumulative[:, -1]
+    return np.minimum((cumulative < draw[:, None]).sum(axis=1), utility.shape[1] - 1)
+
+
+def best_response_draw(value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The best alternative per row, ties (within :data:`TIE_TOLERANCE`) broken uniformly at random."""
+    best = value.max(axis=1, keepdims=True)
+    tied = value >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
+    return np.argmax(np.where(tied, rng.random(value.shape), -1.0), axis=1)
+
+
+def candidate_destinations(value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """A candidate city other than the current one per row: probability ``w_j exp(scale * value_j)``.
+
+    ``scale = 0`` draws in proportion to ``weight`` (K,) among the other cities; ``scale = inf``
+    takes the best one among those with positive weight. Rows with no other city of
+    positive weight keep their current city.
+    """
+    rows = np.arange(len(current))
+    allowed = np.broadcast_to(weight > 0, value.shape).copy()
+    allowed[rows, current] = False
+    stuck = ~allowed.any(axis=1)
+    allowed[stuck, current[stuck]] = True
+    if np.isinf(scale):
+        choice = best_response_draw(np.where(allowed, value, -np.inf), rng)
+    else:
+        with np.errstate(divide="ignore"):
+            log_weight = np.log(np.where(weight > 0, weight, 1.0))
+        utility = np.where(allowed, scale * np.where(allowed, value, 0.0) + log_weight[None, :], -np.inf)
+        choice = logit_draw(utility, rng)
+    return choice
+
+
+def pairwise_revision(
+    value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, gain_for_certain_move: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """Destination per row after one revision (the current city when the agent stays).
+
+    ``value`` (N, K) is each agent's value of each city net of the cost of moving there
+    (zero cost at home), ``weight`` (K,) how many agents each city has. The agent draws a
+    candidate (:func:`candidate_destinations`) and
+    moves with probability ``min(1, gain / gain_for_certain_move)`` where ``gain`` is the
+    candidate's value minus the current city's, if positive.
+    """
+    if value.shape[1] < 2 or len(current) == 0:
+        return current.copy()
+    candidate = candidate_destinations(value, current, weight, scale, rng)
+    rows = np.arange(len(current))
+    gain = value[rows, candidate] - value[rows, current]
+    probability = np.clip(gain / gain_for_certain_move, 0.0, 1.0)
+    return np.where(rng.random(len(current)) < probability, candidate, current)

@@ -1,0 +1,43 @@
+"""Cities: immobile population, amenity and land, placed on the transport network."""
+
+from __future__ import annotations
+
+from mesa.discrete_space import FixedAgent
+
+
+class City(FixedAgent):
+    """A city on the region's network: its index into every per-city array, and handy views of them."""
+
+    def __init__(self, model, index: int, cell) -> None:
+        super().__init__(model)
+        self.index = index
+        self.cell = cell
+
+    @property
+    def name(self) -> str:
+        """The city's name as in the region config."""
+        return self.model.region.city_names[self.index]
+
+    @property
+    def immobile_population(self) -> float:
+        """People who do not migrate (the local base), earning the numeraire wage."""
+        return float(self.model.region.immobile_population[self.index])
+
+    @property
+    def amenity(self) -> float:
+        """Amenity in log-utility units (Roback 1982)."""
+        return float(self.model.region.amenity[self.index])
+
+    @property
+    def talent(self) -> float:
+        """Talent (skilled workers) living here now."""
+        return float(self.model.talent_per_city()[self.index])
+
+    @property
+    def enterprises(self) -> int:
+        """Enterprises producing here now."""
+        pop = self.model.enterprises
+        return int((pop.city[pop.rows] == self.index).sum())
+
+    def __repr__(self) -> str:
+        return f"City({self.name!r})"

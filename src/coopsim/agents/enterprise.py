@@ -1,0 +1,221 @@
+"""Enterprises: Dixit-Stiglitz variety producers that earn profits, enter, exit, relocate and branch.
+
+State lives in an :class:`~coopsim.agents.population.ArrayPopulation` with columns
+``city, sector, owner_city, productivity, age, loss_streak, association``; every decision
+below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from coopsim.agents.choice import pairwise_revision
+from coopsim.agents.population import ArrayPopulation
+from coopsim.config import EnterpriseConfig
+from coopsim.economy.market import MarketSolution, SectorParameters
+
+ENTERPRISE_COLUMNS = {
+    "city": np.int64,
+    "sector": np.int64,
+    "owner_city": np.int64,
+    "productivity": np.float64,
+    "age": np.int64,
+    "loss_streak": np.int64,
+    "association": np.int64,  # -1: no association
+}
+
+
+class Enterprise(mesa.Agent):
+    """Handle on one enterprise row: read its sector, city, owner city and productivity."""
+
+    def __init__(self, model: mesa.Model, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    def _get(self, column: str):
+        return self.model.enterprises.column(column)[self.row]
+
+    @property
+    def city(self) -> str:
+        """Name of the city where the enterprise produces."""
+        return self.model.region.city_names[self._get("city")]
+
+    @property
+    def owner_city(self) -> str:
+        """Name of the city where its owners live and receive its profits."""
+        return self.model.region.city_names[self._get("owner_city")]
+
+    @property
+    def sector(self) -> str:
+        """Name of its sector."""
+        return self.model.sector_names[self._get("sector")]
+
+    @property
+    def productivity(self) -> float:
+        """Productivity ``phi`` (inverse unit input requirement)."""
+        return float(self._get("productivity"))
+
+
+def new_enterprise_population(model: mesa.Model | None = None) -> ArrayPopulation:
+    """An empty enterprise population whose rows get :class:`Enterprise` handles in ``model``."""
+    factory = (lambda row: Enterprise(model, row)) if model is not None else None
+    return ArrayPopulation(ENTERPRISE_COLUMNS, factory)
+
+
+@dataclass(frozen=True)
+class EnterpriseAggregates:
+    """Per (sector, city) and per (sector, city, owner city) sums the market needs."""
+
+    productivity_mass: np.ndarray
+    count: np.ndarray
+    owned_productivity_mass: np.ndarray
+    owned_count: np.ndarray
+
+
+def aggregate(pop: ArrayPopulation, sectors: SectorParameters, n_cities: int) -> EnterpriseAggregates:
+    """Sum ``phi ** (sigma_s - 1)`` and counts by (sector, city[, owner]) with ``np.bincount``."""
+    rows = pop.rows
+    S, K = len(sectors.sigma), n_cities
+    sector, city, owner = pop.sector[rows], pop.city[rows], pop.owner_city[rows]
+    mass = pop.productivity[rows] ** (sectors.sigma[sector] - 1.0)
+    flat = (sector * K + city) * K + owner
+    owned_mass = np.bincount(flat, weights=mass, minlength=S * K * K).reshape(S, K, K)
+    owned_count = np.bincount(flat, minlength=S * K * K).reshape(S, K, K).astype(float)
+    return EnterpriseAggregates(owned_mass.sum(axis=2), owned_count.sum(axis=2), owned_mass, owned_count)
+
+
+def profit_in_every_city(sectors: SectorParameters, market: MarketSolution, sector, productivity) -> np.ndarray:
+    """Net profit each given enterprise would earn in each city (N, K), at this quarter's prices.
+
+    ``pi_e(j) = phi_e^(sigma-1) c_sj^(1-sigma) MA_sj / sigma - F_s w_j`` (Dixit-Stiglitz
+    constant mark-up with fixed talent cost; FKV 1999, eq. 4.13 generalised).
+    """
+    sigma = sectors.sigma[sector][:, None]
+    operating = productivity[:, None] ** (sigma - 1.0) * (market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None])[sector]
+    return operating - sectors.fixed_talent[sector][:, None] * market.wage[None, :]
+
+
+def net_profit(pop: ArrayPopulation, rows, sectors: SectorParameters, market: MarketSolution) -> tuple[np.ndarray, np.ndarray]:
+    """Revenue and net profit of the given enterprises where they are (each (N,))."""
+    sector, city = pop.sector[rows], pop.city[rows]
+    revenue = market.enterprise_revenue(sectors, sector, city, pop.productivity[rows])
+    profit = revenue / sectors.sigma[sector] - sectors.fixed_talent[sector] * market.wage[city]
+    return revenue, profit
+
+
+def understaffed_closures(pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, rng: np.random.Generator) -> np.ndarray:
+    """Rows that must close because their city lacks the talent for their fixed costs.
+
+    A city can staff enterprises only while ``sum_e F_s(e) <= (1 - margin) L_i``; beyond
+    that, randomly chosen enterprises close (reported as exits for labour shortage).
+    """
+    rows = pop.rows
+    need = sectors.fixed_talent[pop.sector[rows]]
+    if not np.any(need > 0):
+        return np.empty(0, dtype=np.int64)
+    closures = []
+    capacity = (1.0 - margin) * talent
+    order = rng.permutation(len(rows))
+    city = pop.city[rows][order]
+    cumulative_need = np.zeros(len(rows))
+    for k in np.unique(city):  # loop over cities (K), not enterprises
+        in_city = np.flatnonzero(city == k)
+        cumulative_need[in_city] = np.cumsum(need[order][in_city])
+        over = in_city[cumulative_need[in_city] > capacity[k]]
+        closures.append(rows[order][over])
+    return np.concatenate(closures) if closures else np.empty(0, dtype=np.int64)
+
+
+def zero_profit_gap(margin: np.ndarray) -> np.ndarray:
+    """Relative gap to the zero-profit number of enterprises implied by a profit margin.
+
+    With ``m = pi / (r / sigma)`` (net over operating profit) and enterprises sharing a
+    market's operating profit, the zero-profit count is ``n* = n / (1 - m)`` (free entry,
+    FKV 1999 eq. 4.16), so ``n*/n - 1 = m / (1 - m)``. Clipped to [-1, 1]: at most the
+    whole stock exits or enters in a quarter.
+    """
+    margin = np.minimum(margin, 0.5)  # m / (1 - m) reaches 1 at m = 0.5
+    return np.clip(margin / (1.0 - margin), -1.0, 1.0)
+
+
+def exit_decisions(pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, rng: np.random.Generator) -> np.ndarray:
+    """Rows that exit after sustained losses.
+
+    An enterprise with losses for ``exit_patience`` consecutive quarters exits with
+    probability ``exit_rate * (-gap)``, the share of its market's enterprises that zero
+    profit leaves no room for (:func:`zero_profit_gap`), so that exit fades out near zero
+    profit (a hazard rising with losses, as in Hopenhayn 1992, Econometrica).
+    Updates each enterprise's loss streak.
+    """
+    streak = pop.column("loss_streak")
+    losing = profit < 0.0
+    streak[rows] = np.where(losing, streak[rows] + 1, 0)
+    operating = revenue / sectors.sigma[pop.sector[rows]]
+    margin = profit / np.maximum(operating, 1e-300)
+    hazard = np.where(streak[rows] >= params.exit_patience, params.exit_rate * np.maximum(-zero_profit_gap(margin), 0.0), 0.0)
+    return rows[rng.random(len(rows)) < hazard]
+
+
+def entry_decisions(
+    sectors: SectorParameters,
+    market: MarketSolution,
+    count: np.ndarray,
+    talent: np.ndarray,
+    enterprise_share: np.ndarray,
+    mean_entrant_mass: np.ndarray,
+    params: EnterpriseConfig,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Number of entrants per (sector, city) this quarter, Poisson around where profits are high.
+
+    An entrant of mean productivity expects margin ``m = pi / (r / sigma)``; expected
+    entrants are ``entry_rate * gap(m) * max(n_si, pool_si)`` with the zero-profit gap of
+    :func:`zero_profit_gap` and a pool of would-be founders
+    ``entry_pool_per_talent * L_i * share_s`` where the sector is thin or absent, so that entry
+    stops where profits vanish (free entry, FKV 1999 eq. 4.16).
+    """
+    operating = mean_entrant_mass * market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None]
+    fixed = sectors.fixed_talent[:, None] * market.wage[None, :]
+    margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, 1e-300), 0.0)
+    pool = params.entry_pool_per_talent * talent[None, :] * enterprise_share[:, None]
+    expected = params.entry_rate * np.maximum(zero_profit_gap(margin), 0.0) * np.maximum(count, pool)
+    return rng.poisson(expected)
+
+
+def relocation_choices(
+    pop: ArrayPopulation,
+    rows,
+    sectors: SectorParameters,
+    market: MarketSolution,
+    moving_cost: np.ndarray,
+    params: EnterpriseConfig,
+    rng: np.random.Generator,
+    association_cost_multiplier: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Enterprises that move (or branch) and their destination city.
+
+    A share ``relocation_rate`` reconsiders each quarter and revises its location by
+    :func:`coopsim.agents.choice.pairwise_revision` over ``(pi(j) - pi(i)) / r(i) - cost_ij``,
+    the profit gain relative to current revenue minus a moving/information cost (in quarters of revenue),
+    candidates weighted by the enterprises already there,
+    which association members see reduced toward partner cities
+    (``association_cost_multiplier``, (associations + 1, K), last row for non-members). Returns (rows, destinations) of those choosing another city.
+    """
+    reconsider = rows[rng.random(len(rows)) < params.relocation_rate]
+    if len(reconsider) == 0 or moving_cost.shape[0] < 2:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
+    profits = profit_in_every_city(sectors, market, sector, phi)
+    here = profits[np.arange(len(reconsider)), city]
+    revenue = market.enterprise_revenue(sectors, sector, city, phi)
+    cost = moving_cost[city]
+    if association_cost_multiplier is not None:
+        cost = cost * association_cost_multiplier[pop.association[reconsider]]
+    value = (profits - here[:, None]) / np.maximum(revenue, 1e-300)[:, None] - cost
+    weight = np.bincount(pop.city[rows], minlength=moving_cost.shape[0]).astype(float)
+    destination = pairwise_revision(value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, rng)
+    moving = destination != city
+    return reconsider[moving], destination[moving]

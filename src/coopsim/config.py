@@ -1,0 +1,276 @@
+"""Typed configuration schema (Hydra structured configs) and semantic validation.
+
+The dataclasses below type every field of ``configs/``; they are registered with Hydra's
+``ConfigStore`` so that an unknown key or a wrong type fails at composition with Hydra's
+own message. :func:`validate` then checks what types cannot (sigma > 1, shares in [0, 1],
+cities that exist, non-negative travel times) and names the offending field.
+Model parameters have no defaults here: every value lives in a YAML file with a comment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+class ConfigError(ValueError):
+    """A configuration value is not acceptable; the message starts with the field's dotted path."""
+
+
+@dataclass
+class SectorConfig:
+    """One Dixit-Stiglitz sector: tastes, technology and how its trade cost grows with travel time."""
+
+    expenditure_share: float = MISSING
+    talent_input_share: float = MISSING
+    fixed_talent: float = MISSING
+    trade_time_elasticity: float = MISSING
+    productivity_dispersion: float = MISSING
+    enterprise_share: float = MISSING
+
+
+@dataclass
+class SolverConfig:
+    """Damped fixed point of the market (see :func:`coopsim.economy.market.solve_market`)."""
+
+    damping: float = MISSING
+    tolerance: float = MISSING
+    max_iterations: int = MISSING
+    on_failure: str = MISSING  # "warn" or "raise"
+
+
+@dataclass
+class EnterpriseConfig:
+    """Entry, exit, relocation and branching of enterprises."""
+
+    entry_rate: float = MISSING
+    entry_pool_per_talent: float = MISSING
+    exit_patience: int = MISSING
+    exit_rate: float = MISSING
+    staffing_margin: float = MISSING
+    relocation_rate: float = MISSING
+    relocation_logit_scale: float = MISSING
+    gain_for_certain_move: float = MISSING
+    relocation_cost: float = MISSING
+    relocation_cost_per_hour: float = MISSING
+    branch_share: float = MISSING
+
+
+@dataclass
+class TalentConfig:
+    """Migration of talent cohorts by a logit over real wage, amenity and moving cost."""
+
+    migration_rate: float = MISSING
+    logit_scale: float = MISSING
+    gain_for_certain_move: float = MISSING
+    moving_cost: float = MISSING
+    moving_cost_per_hour: float = MISSING
+    cohort_size: float = MISSING
+
+
+@dataclass
+class KnowledgeConfig:
+    """Productivity growth from talent within reach, discounted by travel time."""
+
+    spillover_strength: float = MISSING
+    half_life_minutes: float = MISSING
+
+
+@dataclass
+class EconomyConfig:
+    """The market core and agents' behaviour."""
+
+    name: str = MISSING
+    sigma: float = MISSING
+    trade_time_scale_minutes: float = MISSING
+    congestion_elasticity: float = MISSING
+    sectors: dict[str, SectorConfig] = field(default_factory=dict)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    enterprise: EnterpriseConfig = field(default_factory=EnterpriseConfig)
+    talent: TalentConfig = field(default_factory=TalentConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+
+
+@dataclass
+class CityConfig:
+    """A city's initial state: people, enterprises, amenity and place."""
+
+    immobile_population: float = MISSING
+    talent: float = MISSING
+    enterprises: int = MISSING
+    amenity: float = MISSING
+    land_km2: float = MISSING
+    lat: float = MISSING
+    lon: float = MISSING
+
+
+@dataclass
+class LinkConfig:
+    """An edge of the transport network, with its travel time in minutes by one mode."""
+
+    a: str = MISSING
+    b: str = MISSING
+    mode: str = MISSING  # road, rail or hsr
+    minutes: float = MISSING
+
+
+@dataclass
+class AssociationConfig:
+    """An industry association: sector scope, home city, partner cities, membership rate."""
+
+    sector: str = MISSING
+    home_city: str = MISSING
+    partner_cities: list[str] = field(default_factory=list)
+    membership_rate: float = MISSING
+    brokering_discount: float = MISSING
+
+
+@dataclass
+class RegionConfig:
+    """A region: its cities, transport links and optional theory overrides."""
+
+    name: str = MISSING
+    cities: dict[str, CityConfig] = field(default_factory=dict)
+    links: list[LinkConfig] = field(default_factory=list)
+    associations: dict[str, AssociationConfig] = field(default_factory=dict)
+    trade_cost: Optional[float] = None  # two-city theory: iceberg T between the cities, replacing travel time
+    initial_share: Optional[float] = None  # two-city theory: first city's share of talent and enterprises
+
+
+@dataclass
+class AgreementConfig:
+    """A named set of agreement rules, each built from config with ``_target_``."""
+
+    name: str = MISSING
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CoopsimConfig:
+    """The whole run: what region, which economy, which agreement, how long, which seed."""
+
+    seed: int = MISSING
+    steps: int = MISSING
+    region: RegionConfig = MISSING
+    economy: EconomyConfig = MISSING
+    agreement: AgreementConfig = MISSING
+    experiment: Optional[str] = None
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (``defaults: [coopsim_schema, ...]``)."""
+    cs = ConfigStore.instance()
+    cs.store(name="coopsim_schema", node=CoopsimConfig)
+
+
+TRANSPORT_MODES = ("road", "rail", "hsr")
+
+
+def _require(condition: bool, path: str, expected: str, value: Any) -> None:
+    if not condition:
+        raise ConfigError(f"{path}: expected {expected}, got {value!r}")
+
+
+def _share(value: float, path: str) -> None:
+    _require(isinstance(value, (int, float)) and 0.0 <= value <= 1.0, path, "a share in [0, 1]", value)
+
+
+def _non_negative(value: float, path: str) -> None:
+    _require(isinstance(value, (int, float)) and math.isfinite(value) and value >= 0.0, path, "a finite value >= 0", value)
+
+
+def _positive(value: float, path: str) -> None:
+    _require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0.0, path, "a finite value > 0", value)
+
+
+def _scale(value: float, path: str) -> None:
+    _require(isinstance(value, (int, float)) and value >= 0.0 and not math.isnan(value), path, "a logit scale >= 0 (.inf for best response)", value)
+
+
+def validate(cfg: CoopsimConfig) -> None:
+    """Check the semantic constraints of a run's config; raise :class:`ConfigError` naming the field."""
+    _require(cfg.steps >= 1, "steps", "at least 1 quarter", cfg.steps)
+    _require(cfg.seed >= 0, "seed", "a non-negative integer", cfg.seed)
+    _validate_economy(cfg.economy)
+    _validate_region(cfg.region, cfg.economy)
+
+
+def _validate_economy(eco: EconomyConfig) -> None:
+    _require(eco.sigma > 1.0, "economy.sigma", "an elasticity of substitution > 1", eco.sigma)
+    _positive(eco.trade_time_scale_minutes, "economy.trade_time_scale_minutes")
+    _non_negative(eco.congestion_elasticity, "economy.congestion_elasticity")
+    _require(len(eco.sectors) >= 1, "economy.sectors", "at least one sector", dict(eco.sectors))
+    for name, sector in eco.sectors.items():
+        path = f"economy.sectors.{name}"
+        _share(sector.expenditure_share, f"{path}.expenditure_share")
+        _share(sector.talent_input_share, f"{path}.talent_input_share")
+        _share(sector.enterprise_share, f"{path}.enterprise_share")
+        _non_negative(sector.fixed_talent, f"{path}.fixed_talent")
+        _non_negative(sector.trade_time_elasticity, f"{path}.trade_time_elasticity")
+        _non_negative(sector.productivity_dispersion, f"{path}.productivity_dispersion")
+    total_mu = sum(s.expenditure_share for s in eco.sectors.values())
+    _require(total_mu <= 1.0 + 1e-12, "economy.sectors.*.expenditure_share", "shares summing to at most 1", total_mu)
+    rho = (eco.sigma - 1.0) / eco.sigma
+    _require(rho > total_mu, "economy.sigma", f"(sigma-1)/sigma > total expenditure share {total_mu:.4g} (no-black-hole condition, FKV 1999 eq. 5.26)", eco.sigma)
+    total_share = sum(s.enterprise_share for s in eco.sectors.values())
+    _require(abs(total_share - 1.0) < 1e-9, "economy.sectors.*.enterprise_share", "shares summing to 1", total_share)
+    solver = eco.solver
+    _require(0.0 < solver.damping <= 1.0, "economy.solver.damping", "a value in (0, 1]", solver.damping)
+    _positive(solver.tolerance, "economy.solver.tolerance")
+    _require(solver.max_iterations >= 1, "economy.solver.max_iterations", "at least 1", solver.max_iterations)
+    _require(solver.on_failure in ("warn", "raise"), "economy.solver.on_failure", "'warn' or 'raise'", solver.on_failure)
+    ent = eco.enterprise
+    for key in ("entry_rate", "exit_rate", "relocation_rate", "branch_share", "staffing_margin"):
+        _share(getattr(ent, key), f"economy.enterprise.{key}")
+    _require(ent.exit_patience >= 1, "economy.enterprise.exit_patience", "at least 1 quarter", ent.exit_patience)
+    _scale(ent.relocation_logit_scale, "economy.enterprise.relocation_logit_scale")
+    _positive(ent.gain_for_certain_move, "economy.enterprise.gain_for_certain_move")
+    for key in ("entry_pool_per_talent", "relocation_cost", "relocation_cost_per_hour"):
+        _non_negative(getattr(ent, key), f"economy.enterprise.{key}")
+    tal = eco.talent
+    _share(tal.migration_rate, "economy.talent.migration_rate")
+    _scale(tal.logit_scale, "economy.talent.logit_scale")
+    _positive(tal.gain_for_certain_move, "economy.talent.gain_for_certain_move")
+    for key in ("moving_cost", "moving_cost_per_hour"):
+        _non_negative(getattr(tal, key), f"economy.talent.{key}")
+    _positive(tal.cohort_size, "economy.talent.cohort_size")
+    _non_negative(eco.knowledge.spillover_strength, "economy.knowledge.spillover_strength")
+    _positive(eco.knowledge.half_life_minutes, "economy.knowledge.half_life_minutes")
+
+
+def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
+    _require(len(region.cities) >= 1, "region.cities", "at least one city", dict(region.cities))
+    for name, city in region.cities.items():
+        path = f"region.cities.{name}"
+        _non_negative(city.immobile_population, f"{path}.immobile_population")
+        _non_negative(city.talent, f"{path}.talent")
+        _require(city.enterprises >= 0, f"{path}.enterprises", "a count >= 0", city.enterprises)
+        _positive(city.land_km2, f"{path}.land_km2")
+        _require(-90 <= city.lat <= 90, f"{path}.lat", "a latitude in [-90, 90]", city.lat)
+        _require(-180 <= city.lon <= 180, f"{path}.lon", "a longitude in [-180, 180]", city.lon)
+    for k, link in enumerate(region.links):
+        path = f"region.links[{k}]"
+        for end in ("a", "b"):
+            _require(getattr(link, end) in region.cities, f"{path}.{end}", f"a city of the region {sorted(region.cities)}", getattr(link, end))
+        _require(link.a != link.b, f"{path}.b", "a city other than a", link.b)
+        _require(link.mode in TRANSPORT_MODES, f"{path}.mode", f"one of {TRANSPORT_MODES}", link.mode)
+        _positive(link.minutes, f"{path}.minutes")
+    names = list(region.cities)
+    if region.trade_cost is not None:
+        _require(len(names) == 2, "region.trade_cost", "a two-city region (trade_cost is the iceberg T between them)", f"{len(names)} cities")
+        _require(region.trade_cost >= 1.0, "region.trade_cost", "an iceberg factor >= 1", region.trade_cost)
+    if region.initial_share is not None:
+        _require(len(names) == 2, "region.initial_share", "a two-city region", f"{len(names)} cities")
+        _share(region.initial_share, "region.initial_share")
+    for name, assoc in region.associations.items():
+        path = f"region.associations.{name}"
+        _require(assoc.sector in eco.sectors, f"{path}.sector", f"a sector of the economy {sorted(eco.sectors)}", assoc.sector)
+        _require(assoc.home_city in region.cities, f"{path}.home_city", "a city of the region", assoc.home_city)
+        for k, partner in enumerate(assoc.partner_cities):
+            _require(partner in region.cities, f"{path}.partner_cities[{k}]", "a city of the region", partner)
+        _share(assoc.membership_rate, f"{path}.membership_rate")
+        _share(assoc.brokering_discount, f"{path}.brokering_discount")

@@ -1,0 +1,116 @@
+"""Outcome reporters: per-city metrics each quarter, collected into a tidy table.
+
+Each reporter is a plain function of the model returning one value per city, so it can be
+tested alone; :data:`CITY_METRICS` declares them once. Region-wide diagnostics (market
+convergence) are recorded under the city label ``"region"``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+REGION = "region"
+
+
+def talent(model) -> np.ndarray:
+    """People of talent living in each city."""
+    return model.talent_per_city()
+
+
+def talent_share(model) -> np.ndarray:
+    """Each city's share of the region's talent."""
+    people = model.talent_per_city()
+    total = people.sum()
+    return people / total if total > 0 else np.zeros_like(people)
+
+
+def enterprises(model) -> np.ndarray:
+    """Enterprises producing in each city."""
+    return model.enterprises_per_city().astype(float)
+
+
+def wage(model) -> np.ndarray:
+    """Talent wage in numeraire units (the entrant break-even wage where no enterprise is staffed)."""
+    return model.market.wage
+
+
+def price_index(model) -> np.ndarray:
+    """Consumer price index (Cobb-Douglas over sector price indices, outside good = 1)."""
+    return model.market.cost_of_living(model.sectors.expenditure_share)
+
+
+def real_wage(model) -> np.ndarray:
+    """Wage over the cost of living, net of housing congestion."""
+    return np.exp(model.log_real_wage())
+
+
+def income(model) -> np.ndarray:
+    """Income of residents: immobile wages, talent wages and profits owned here."""
+    return model.market.income
+
+
+def gdp(model) -> np.ndarray:
+    """Value added produced in each city: immobile wages, employed talent's wages, and net profits of local enterprises."""
+    market, inputs, sectors = model.market, model.market_inputs, model.sectors
+    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.enterprise_count)
+    employed = np.where(market.staffed, inputs.talent, 0.0)
+    return inputs.immobile + market.wage * employed + local_profit
+
+
+CITY_METRICS: dict[str, Callable] = {
+    "talent": talent,
+    "talent_share": talent_share,
+    "enterprises": enterprises,
+    "gdp": gdp,
+    "income": income,
+    "wage": wage,
+    "real_wage": real_wage,
+    "price_index": price_index,
+}
+
+FLOW_METRICS = (
+    "entries_new", "entries_branch", "exits_loss", "exits_staffing",
+    "relocations_in", "relocations_out", "migration_in", "migration_out",
+)
+
+
+class MetricsRecorder:
+    """Collects every metric for every city each quarter; ``frame()`` returns the tidy table."""
+
+    def __init__(self, city_names: list[str]) -> None:
+        self.city_names = list(city_names)
+        self._steps: list[int] = []
+        self._city_values: dict[str, list[np.ndarray]] = {name: [] for name in (*CITY_METRICS, *FLOW_METRICS)}
+        self._region_values: dict[str, list[float]] = {"market_iterations": [], "market_converged": [], "market_residual": []}
+
+    def collect(self, model) -> None:
+        """Record the quarter that just ended (step 0 is the initial state, after a first market solve)."""
+        if model.market is None:
+            model.clear_market()
+        self._steps.append(int(model.steps))
+        for name, reporter in CITY_METRICS.items():
+            self._city_values[name].append(np.asarray(reporter(model), dtype=float).copy())
+        for name in FLOW_METRICS:
+            self._city_values[name].append(np.asarray(model.flows[name], dtype=float).copy())
+        self._region_values["market_iterations"].append(float(model.market.iterations))
+        self._region_values["market_converged"].append(float(model.market.converged))
+        self._region_values["market_residual"].append(float(model.market.residual))
+
+    def frame(self) -> pd.DataFrame:
+        """Tidy metrics: one row per (step, city, metric) with a float ``value``."""
+        steps = np.asarray(self._steps)
+        K, T = len(self.city_names), len(steps)
+        parts = []
+        for name, values in self._city_values.items():
+            parts.append(pd.DataFrame({
+                "step": np.repeat(steps, K), "city": np.tile(self.city_names, T), "metric": name,
+                "value": np.concatenate(values) if values else np.empty(0),
+            }))
+        for name, values in self._region_values.items():
+            parts.append(pd.DataFrame({"step": steps, "city": REGION, "metric": name, "value": np.asarray(values)}))
+        frame = pd.concat(parts, ignore_index=True)
+        frame["step"] = frame["step"].astype("int64")
+        return frame

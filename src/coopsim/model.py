@@ -1,0 +1,302 @@
+"""The Mesa model: wires cities, enterprises, talent, associations, rules and the market; orders the quarter.
+
+Each quarter (DESIGN.md section 2): agreement rules act; the market clears; enterprises
+exit, enter, relocate or branch; talent migrates; knowledge spills over; metrics are
+recorded. The model holds no economics of its own: every step calls a small function
+of :mod:`coopsim.economy` or :mod:`coopsim.agents`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+
+from coopsim.agents.association import IndustryAssociation
+from coopsim.agents.city import City
+from coopsim.agents.enterprise import (
+    aggregate,
+    entry_decisions,
+    exit_decisions,
+    net_profit,
+    new_enterprise_population,
+    relocation_choices,
+    understaffed_closures,
+)
+from coopsim.agents.talent import location_utility, migration_choices, new_talent_population, talent_by_city
+from coopsim.config import CoopsimConfig, validate
+from coopsim.economy.knowledge import productivity_growth, spillover_access
+from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
+from coopsim.metrics import MetricsRecorder
+from coopsim.random_streams import RandomStreams
+from coopsim.region import build_region
+
+log = logging.getLogger(__name__)
+
+
+def sector_parameters(cfg: CoopsimConfig) -> SectorParameters:
+    """Arrays of sector parameters in the config's sector order."""
+    sectors = list(cfg.economy.sectors.values())
+    return SectorParameters(
+        sigma=np.full(len(sectors), float(cfg.economy.sigma)),
+        expenditure_share=np.array([s.expenditure_share for s in sectors], dtype=float),
+        talent_input_share=np.array([s.talent_input_share for s in sectors], dtype=float),
+        fixed_talent=np.array([s.fixed_talent for s in sectors], dtype=float),
+    )
+
+
+def moving_cost_matrix(travel_minutes: np.ndarray, fixed: float, per_hour: float) -> np.ndarray:
+    """Cost of moving from i to j: ``fixed + per_hour * hours_ij`` off the diagonal, 0 on it (Sjaastad 1962)."""
+    cost = fixed + per_hour * travel_minutes / 60.0
+    np.fill_diagonal(cost, 0.0)
+    return cost
+
+
+class RegionalEconomy(mesa.Model):
+    """A region of cities under an agreement, stepped one quarter at a time.
+
+    Build it from a composed, typed config (:class:`coopsim.config.CoopsimConfig`) and a
+    list of agreement rules (objects with ``apply(model)``); ``step()`` runs one quarter.
+    """
+
+    def __init__(self, cfg: CoopsimConfig, rules: list | None = None) -> None:
+        validate(cfg)
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.economy = cfg.economy
+        self.streams = RandomStreams(cfg.seed)
+        self.region = build_region(cfg.region)
+        self.sector_names = list(cfg.economy.sectors)
+        self.sectors = sector_parameters(cfg)
+        dispersion = np.array([s.productivity_dispersion for s in cfg.economy.sectors.values()])
+        self.productivity_dispersion = dispersion
+        # E[phi^(sigma-1)] of a lognormal draw ln(phi) ~ N(0, d^2): exp(((sigma-1) d)^2 / 2)
+        self.mean_entrant_mass = np.exp(((self.sectors.sigma - 1.0) * dispersion) ** 2 / 2.0)[:, None]
+        self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
+        self.space = Network(self.region.fastest_graph(), random=self.random)
+        self.cities = [City(self, k, self.space[k]) for k in range(self.region.size)]
+        self.enterprises = new_enterprise_population(self)
+        self.talent = new_talent_population(self)
+        self._populate()
+        self.associations = self._create_associations()
+        self.rules = list(rules or [])
+        self.market: MarketSolution | None = None
+        self.flows: dict[str, np.ndarray] = {}
+        self.recorder = MetricsRecorder(self.region.city_names)
+        self._reset_flows()
+        self.recorder.collect(self)
+
+    # ----- set-up -------------------------------------------------------------------------
+    def _populate(self) -> None:
+        rng = self.streams["initial"]
+        K, S = self.region.size, len(self.sector_names)
+        for k in range(K):
+            count = int(self.region.enterprises[k])
+            sector = np.repeat(np.arange(S), _largest_remainder(count, self.enterprise_share))
+            self.add_enterprises(np.full(count, k), sector, np.full(count, k), rng)
+        size = self.economy.talent.cohort_size
+        for k in range(K):
+            people = self.region.talent[k]
+            cohorts = int(np.ceil(people / size - 1e-9)) if people > 0 else 0
+            if cohorts:
+                self.talent.add(city=np.full(cohorts, k), home_city=np.full(cohorts, k), size=np.full(cohorts, people / cohorts))
+
+    def _create_associations(self) -> list[IndustryAssociation]:
+        associations = []
+        for index, (name, acfg) in enumerate(self.cfg.region.associations.items()):
+            association = IndustryAssociation(
+                self, index, name,
+                sector=self.sector_names.index(acfg.sector),
+                home_city=self.region.index(acfg.home_city),
+                partner_cities=[self.region.index(c) for c in acfg.partner_cities],
+                brokering_discount=acfg.brokering_discount,
+            )
+            association.recruit(self.streams["initial"], acfg.membership_rate)
+            associations.append(association)
+        return associations
+
+    def add_enterprises(self, city, sector, owner_city, rng: np.random.Generator, productivity=None) -> np.ndarray:
+        """Create enterprises (productivity drawn as ``ln phi ~ N(0, d_s^2)`` unless given); returns rows."""
+        city = np.asarray(city, dtype=np.int64)
+        sector = np.asarray(sector, dtype=np.int64)
+        if productivity is None:
+            productivity = np.exp(rng.normal(0.0, 1.0, len(city)) * self.productivity_dispersion[sector])
+        return self.enterprises.add(
+            city=city, sector=sector, owner_city=np.asarray(owner_city, dtype=np.int64), productivity=productivity,
+            age=np.zeros(len(city), dtype=np.int64), loss_streak=np.zeros(len(city), dtype=np.int64),
+            association=np.full(len(city), -1, dtype=np.int64),
+        )
+
+    # ----- the quarter --------------------------------------------------------------------
+    def step(self) -> None:
+        """One quarter, in the order of DESIGN.md section 2."""
+        self._reset_flows()
+        self.apply_rules()
+        self.clear_market()
+        self.enterprises_decide()
+        self.talent_migrates()
+        self.knowledge_spills_over()
+        self.recorder.collect(self)
+
+    def apply_rules(self) -> None:
+        """Let each agreement rule act on the model (rules record their own flows)."""
+        for rule in self.rules:
+            rule.apply(self)
+
+    def clear_market(self) -> None:
+        """Close enterprises the local talent cannot staff, then solve the short-run equilibrium."""
+        params = self.economy.enterprise
+        closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), params.staffing_margin, self.streams["exit"])
+        self._count("exits_staffing", self.enterprises.city[closed])
+        self.enterprises.remove(closed)
+        agg = aggregate(self.enterprises, self.sectors, self.region.size)
+        inputs = MarketInputs(
+            productivity_mass=agg.productivity_mass,
+            enterprise_count=agg.count,
+            owned_productivity_mass=agg.owned_productivity_mass,
+            owned_count=agg.owned_count,
+            talent=self.talent_per_city(),
+            immobile=self.region.immobile_population,
+            trade_cost=self.trade_costs(),
+        )
+        solver = self.economy.solver
+        previous = self.market.wage if self.market is not None else None
+        self.market = solve_market(
+            self.sectors, inputs, initial_wage=previous, damping=solver.damping, tolerance=solver.tolerance,
+            max_iterations=solver.max_iterations, entrant_productivity=1.0,
+        )
+        self.market_inputs = inputs
+        if not self.market.converged:
+            message = f"market did not converge in quarter {self.steps}: residual {self.market.residual:.3g} after {self.market.iterations} iterations"
+            if solver.on_failure == "raise":
+                raise MarketConvergenceError(message)
+            log.warning(message)
+
+    def enterprises_decide(self) -> None:
+        """Exit after sustained losses, entry where profits are high, relocation or branching by logit."""
+        params, pop, market = self.economy.enterprise, self.enterprises, self.market
+        rows = pop.rows
+        revenue, profit = net_profit(pop, rows, self.sectors, market)
+        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, self.streams["exit"])
+        self._count("exits_loss", pop.city[leaving])
+        pop.remove(leaving)
+        entrants = entry_decisions(
+            self.sectors, market, self.market_inputs.enterprise_count, self.market_inputs.talent,
+            self.enterprise_share, self.mean_entrant_mass, params, self.streams["entry"],
+        )
+        sector, city = np.nonzero(entrants)
+        counts = entrants[sector, city]
+        city, sector = np.repeat(city, counts), np.repeat(sector, counts)
+        self.add_enterprises(city, sector, city, self.streams["entry"])
+        self._count("entries_new", city)
+        movers, destination = relocation_choices(
+            pop, pop.rows, self.sectors, market, self.enterprise_moving_cost(), params, self.streams["relocation"],
+            self.association_cost_multiplier(),
+        )
+        branching = self.streams["relocation"].random(len(movers)) < params.branch_share
+        self._relocate(movers[~branching], destination[~branching])
+        self._branch(movers[branching], destination[branching])
+        live = pop.rows
+        pop.column("age")[live] += 1
+
+    def _relocate(self, rows: np.ndarray, destination: np.ndarray) -> None:
+        self._count("relocations_out", self.enterprises.city[rows])
+        self._count("relocations_in", destination)
+        self.enterprises.column("city")[rows] = destination
+
+    def _branch(self, rows: np.ndarray, destination: np.ndarray) -> None:
+        pop = self.enterprises
+        new = self.add_enterprises(destination, pop.sector[rows], pop.owner_city[rows], self.streams["relocation"], productivity=pop.productivity[rows])
+        pop.column("association")[new] = pop.association[rows]
+        self._count("entries_branch", destination)
+
+    def talent_migrates(self) -> None:
+        """Talent cohorts choose where to live by a logit over utility net of moving cost."""
+        params = self.economy.talent
+        utility = location_utility(self.log_real_wage(expected=True), self.region.amenity)
+        rows, destination = migration_choices(
+            self.talent, utility, self.talent_moving_cost(), params.migration_rate, params.logit_scale, params.gain_for_certain_move,
+            self.streams["migration"],
+        )
+        size = self.talent.size[rows]
+        self._count("migration_out", self.talent.city[rows], size)
+        self._count("migration_in", destination, size)
+        self.talent.column("city")[rows] = destination
+
+    def knowledge_spills_over(self) -> None:
+        """Grow enterprises' productivity with the talent within reach (no-op at strength 0)."""
+        knowledge = self.economy.knowledge
+        if knowledge.spillover_strength == 0.0:
+            return
+        access = spillover_access(self.talent_per_city(), self.region.travel_minutes, knowledge.half_life_minutes)
+        growth = productivity_growth(access, knowledge.spillover_strength)
+        rows = self.enterprises.rows
+        self.enterprises.column("productivity")[rows] *= growth[self.enterprises.city[rows]]
+
+    # ----- derived quantities -------------------------------------------------------------
+    def talent_per_city(self) -> np.ndarray:
+        """People of talent in each city (K,)."""
+        return talent_by_city(self.talent, self.region.size)
+
+    def enterprises_per_city(self) -> np.ndarray:
+        """Enterprises producing in each city (K,)."""
+        rows = self.enterprises.rows
+        return np.bincount(self.enterprises.city[rows], minlength=self.region.size)
+
+    def trade_costs(self) -> np.ndarray:
+        """Iceberg trade costs per sector from the current travel times (S, K, K)."""
+        elasticity = np.array([s.trade_time_elasticity for s in self.economy.sectors.values()])
+        return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes)
+
+    def log_real_wage(self, expected: bool = False) -> np.ndarray:
+        """``ln w - ln P - eta ln density``: wage over the cost of living, less housing congestion.
+
+        The cost of living is the Cobb-Douglas price index (FKV 1999, eq. 4.4); congestion
+        enters as a constant-elasticity housing cost of density (Helpman 1998 in reduced form).
+        """
+        people = self.region.immobile_population + self.talent_per_city()
+        density = np.maximum(people / self.region.land_km2, 1e-12)
+        wage = self.market.entrant_wage if expected else self.market.wage
+        with np.errstate(divide="ignore"):
+            log_wage = np.log(wage)
+        return log_wage - np.log(self.market.cost_of_living(self.sectors.expenditure_share)) - self.economy.congestion_elasticity * np.log(density)
+
+    def talent_moving_cost(self) -> np.ndarray:
+        """Talent's moving cost matrix in log-utility units (K, K)."""
+        p = self.economy.talent
+        return moving_cost_matrix(self.region.travel_minutes, p.moving_cost, p.moving_cost_per_hour)
+
+    def enterprise_moving_cost(self) -> np.ndarray:
+        """Enterprises' relocation cost matrix in quarters of revenue (K, K)."""
+        p = self.economy.enterprise
+        return moving_cost_matrix(self.region.travel_minutes, p.relocation_cost, p.relocation_cost_per_hour)
+
+    def association_cost_multiplier(self) -> np.ndarray | None:
+        """Rows of relocation-cost multipliers per association, plus a last row of ones for non-members."""
+        if not self.associations:
+            return None
+        K = self.region.size
+        return np.vstack([a.cost_multiplier(K) for a in self.associations] + [np.ones(K)])
+
+    # ----- flow accounting ----------------------------------------------------------------
+    def _reset_flows(self) -> None:
+        self.flows = defaultdict(lambda: np.zeros(self.region.size))
+
+    def _count(self, flow: str, cities: np.ndarray, weights: np.ndarray | None = None) -> None:
+        self.flows[flow] += np.bincount(np.asarray(cities, dtype=np.int64), weights=weights, minlength=self.region.size)
+
+    def release(self) -> None:
+        """Drop Mesa's class-level registry entry for this model (Mesa 3.3.1 keeps every model alive otherwise)."""
+        mesa.Agent._ids.pop(self, None)
+
+
+def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
+    """Split an integer total by shares, rounding by largest remainders (Hamilton's method)."""
+    exact = total * np.asarray(shares, dtype=float) / np.sum(shares)
+    counts = np.floor(exact).astype(np.int64)
+    remainder = total - counts.sum()
+    counts[np.argsort(-(exact - counts), kind="stable")[:remainder]] += 1
+    return counts

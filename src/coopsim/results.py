@@ -1,0 +1,87 @@
+"""Reading and writing a run's results: resolved config, seed, versions, tidy metrics, status.
+
+Every file is written to a temporary name in the same folder and renamed into place
+(``os.replace`` is atomic on POSIX), and ``run.json`` with ``"status": "complete"`` is
+written last: a folder without it is an interrupted run, whatever else it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+METRICS_FILE = "metrics.parquet"
+CONFIG_FILE = "config.yaml"
+STATUS_FILE = "run.json"
+PACKAGES = ("coopsim", "mesa", "numpy", "pandas", "pyarrow", "networkx", "hydra-core", "omegaconf", "scipy")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on, plus Python's."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet atomically."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(output_dir: Path, resolved_config_yaml: str, seed: int, metrics: pd.DataFrame, info: dict) -> None:
+    """Write a complete run folder; ``run.json`` (the completion marker) goes last."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / STATUS_FILE).unlink(missing_ok=True)
+    atomic_write_bytes(output_dir / CONFIG_FILE, resolved_config_yaml.encode())
+    atomic_write_parquet(output_dir / METRICS_FILE, metrics)
+    status = {"status": "complete", "seed": int(seed), "versions": package_versions(), **info}
+    atomic_write_bytes(output_dir / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True).encode())
+
+
+def is_complete(run_dir: Path) -> bool:
+    """True when the run folder holds a completion marker."""
+    path = Path(run_dir) / STATUS_FILE
+    if not path.exists():
+        return False
+    return json.loads(path.read_text()).get("status") == "complete"
+
+
+def read_metrics(run_dir: Path) -> pd.DataFrame:
+    """The tidy metrics of a complete run; raises if the run did not complete."""
+    run_dir = Path(run_dir)
+    if not is_complete(run_dir):
+        raise FileNotFoundError(f"{run_dir}: no complete run here ({STATUS_FILE} missing or not complete)")
+    return pd.read_parquet(run_dir / METRICS_FILE)
