@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -137,8 +137,8 @@ class RegionConfig:
     cities: dict[str, CityConfig] = field(default_factory=dict)
     links: list[LinkConfig] = field(default_factory=list)
     associations: dict[str, AssociationConfig] = field(default_factory=dict)
-    trade_cost: Optional[float] = None  # two-city theory: iceberg T between the cities, replacing travel time
-    initial_share: Optional[float] = None  # two-city theory: first city's share of talent and enterprises
+    trade_cost: float | None = None  # two-city theory: iceberg T between the cities, replacing travel time
+    initial_share: float | None = None  # two-city theory: first city's share of talent and enterprises
 
 
 @dataclass
@@ -158,7 +158,7 @@ class CoopsimConfig:
     region: RegionConfig = MISSING
     economy: EconomyConfig = MISSING
     agreement: AgreementConfig = MISSING
-    experiment: Optional[str] = None
+    experiment: str | None = None
 
 
 def register_configs() -> None:
@@ -188,7 +188,12 @@ def _positive(value: float, path: str) -> None:
 
 
 def _scale(value: float, path: str) -> None:
-    _require(isinstance(value, (int, float)) and value >= 0.0 and not math.isnan(value), path, "a logit scale >= 0 (.inf for best response)", value)
+    _require(
+        isinstance(value, (int, float)) and value >= 0.0 and not math.isnan(value),
+        path,
+        "a logit scale >= 0 (.inf for best response)",
+        value,
+    )
 
 
 def validate(cfg: CoopsimConfig) -> None:
@@ -215,7 +220,12 @@ def _validate_economy(eco: EconomyConfig) -> None:
     total_mu = sum(s.expenditure_share for s in eco.sectors.values())
     _require(total_mu <= 1.0 + 1e-12, "economy.sectors.*.expenditure_share", "shares summing to at most 1", total_mu)
     rho = (eco.sigma - 1.0) / eco.sigma
-    _require(rho > total_mu, "economy.sigma", f"(sigma-1)/sigma > total expenditure share {total_mu:.4g} (no-black-hole condition, FKV 1999 eq. 5.26)", eco.sigma)
+    _require(
+        rho > total_mu,
+        "economy.sigma",
+        f"(sigma-1)/sigma > total expenditure share {total_mu:.4g} (no-black-hole condition, FKV 1999 eq. 5.26)",
+        eco.sigma,
+    )
     total_share = sum(s.enterprise_share for s in eco.sectors.values())
     _require(abs(total_share - 1.0) < 1e-9, "economy.sectors.*.enterprise_share", "shares summing to 1", total_share)
     solver = eco.solver
@@ -255,13 +265,17 @@ def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
     for k, link in enumerate(region.links):
         path = f"region.links[{k}]"
         for end in ("a", "b"):
-            _require(getattr(link, end) in region.cities, f"{path}.{end}", f"a city of the region {sorted(region.cities)}", getattr(link, end))
+            _require(
+                getattr(link, end) in region.cities, f"{path}.{end}", f"a city of the region {sorted(region.cities)}", getattr(link, end)
+            )
         _require(link.a != link.b, f"{path}.b", "a city other than a", link.b)
         _require(link.mode in TRANSPORT_MODES, f"{path}.mode", f"one of {TRANSPORT_MODES}", link.mode)
         _positive(link.minutes, f"{path}.minutes")
     names = list(region.cities)
     if region.trade_cost is not None:
-        _require(len(names) == 2, "region.trade_cost", "a two-city region (trade_cost is the iceberg T between them)", f"{len(names)} cities")
+        _require(
+            len(names) == 2, "region.trade_cost", "a two-city region (trade_cost is the iceberg T between them)", f"{len(names)} cities"
+        )
         _require(region.trade_cost >= 1.0, "region.trade_cost", "an iceberg factor >= 1", region.trade_cost)
     if region.initial_share is not None:
         _require(len(names) == 2, "region.initial_share", "a two-city region", f"{len(names)} cities")

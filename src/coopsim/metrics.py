@@ -7,7 +7,7 @@ convergence) are recorded under the city label ``"region"``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -72,8 +72,14 @@ CITY_METRICS: dict[str, Callable] = {
 }
 
 FLOW_METRICS = (
-    "entries_new", "entries_branch", "exits_loss", "exits_staffing",
-    "relocations_in", "relocations_out", "migration_in", "migration_out",
+    "entries_new",
+    "entries_branch",
+    "exits_loss",
+    "exits_staffing",
+    "relocations_in",
+    "relocations_out",
+    "migration_in",
+    "migration_out",
 )
 
 
@@ -105,10 +111,16 @@ class MetricsRecorder:
         K, T = len(self.city_names), len(steps)
         parts = []
         for name, values in self._city_values.items():
-            parts.append(pd.DataFrame({
-                "step": np.repeat(steps, K), "city": np.tile(self.city_names, T), "metric": name,
-                "value": np.concatenate(values) if values else np.empty(0),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "step": np.repeat(steps, K),
+                        "city": np.tile(self.city_names, T),
+                        "metric": name,
+                        "value": np.concatenate(values) if values else np.empty(0),
+                    }
+                )
+            )
         for name, values in self._region_values.items():
             parts.append(pd.DataFrame({"step": steps, "city": REGION, "metric": name, "value": np.asarray(values)}))
         frame = pd.concat(parts, ignore_index=True)

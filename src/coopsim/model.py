@@ -13,11 +13,13 @@ from collections import defaultdict
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
 from coopsim.agents.association import IndustryAssociation
 from coopsim.agents.city import City
 from coopsim.agents.enterprise import (
+    Enterprise,
     aggregate,
     entry_decisions,
     exit_decisions,
@@ -26,7 +28,7 @@ from coopsim.agents.enterprise import (
     relocation_choices,
     understaffed_closures,
 )
-from coopsim.agents.talent import location_utility, migration_choices, new_talent_population, talent_by_city
+from coopsim.agents.talent import Talent, location_utility, migration_choices, new_talent_population, talent_by_city
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.knowledge import productivity_growth, spillover_access
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
@@ -78,9 +80,12 @@ class RegionalEconomy(mesa.Model):
         self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
         self.space = Network(self.region.fastest_graph(), random=self.random)
         self.cities = [City(self, k, self.space[k]) for k in range(self.region.size)]
-        self.enterprises = new_enterprise_population(self)
-        self.talent = new_talent_population(self)
+        self.enterprises = new_enterprise_population()
+        self.talent = new_talent_population()
         self._populate()
+        # talent is conserved, so its Mesa handles are made once; enterprise handles on demand
+        self.talent_agents = AgentSet([Talent(self, uid) for uid in self.talent.uid[self.talent.rows].tolist()], random=self.random)
+        self._enterprise_snapshot: list[Enterprise] = []
         self.associations = self._create_associations()
         self.rules = list(rules or [])
         self.market: MarketSolution | None = None
@@ -108,7 +113,9 @@ class RegionalEconomy(mesa.Model):
         associations = []
         for index, (name, acfg) in enumerate(self.cfg.region.associations.items()):
             association = IndustryAssociation(
-                self, index, name,
+                self,
+                index,
+                name,
                 sector=self.sector_names.index(acfg.sector),
                 home_city=self.region.index(acfg.home_city),
                 partner_cities=[self.region.index(c) for c in acfg.partner_cities],
@@ -125,8 +132,12 @@ class RegionalEconomy(mesa.Model):
         if productivity is None:
             productivity = np.exp(rng.normal(0.0, 1.0, len(city)) * self.productivity_dispersion[sector])
         return self.enterprises.add(
-            city=city, sector=sector, owner_city=np.asarray(owner_city, dtype=np.int64), productivity=productivity,
-            age=np.zeros(len(city), dtype=np.int64), loss_streak=np.zeros(len(city), dtype=np.int64),
+            city=city,
+            sector=sector,
+            owner_city=np.asarray(owner_city, dtype=np.int64),
+            productivity=productivity,
+            age=np.zeros(len(city), dtype=np.int64),
+            loss_streak=np.zeros(len(city), dtype=np.int64),
             association=np.full(len(city), -1, dtype=np.int64),
         )
 
@@ -165,12 +176,20 @@ class RegionalEconomy(mesa.Model):
         solver = self.economy.solver
         previous = self.market.wage if self.market is not None else None
         self.market = solve_market(
-            self.sectors, inputs, initial_wage=previous, damping=solver.damping, tolerance=solver.tolerance,
-            max_iterations=solver.max_iterations, entrant_productivity=1.0,
+            self.sectors,
+            inputs,
+            initial_wage=previous,
+            damping=solver.damping,
+            tolerance=solver.tolerance,
+            max_iterations=solver.max_iterations,
+            entrant_productivity=1.0,
         )
         self.market_inputs = inputs
         if not self.market.converged:
-            message = f"market did not converge in quarter {self.steps}: residual {self.market.residual:.3g} after {self.market.iterations} iterations"
+            message = (
+                f"market did not converge in quarter {self.steps}: "
+                f"residual {self.market.residual:.3g} after {self.market.iterations} iterations"
+            )
             if solver.on_failure == "raise":
                 raise MarketConvergenceError(message)
             log.warning(message)
@@ -184,8 +203,14 @@ class RegionalEconomy(mesa.Model):
         self._count("exits_loss", pop.city[leaving])
         pop.remove(leaving)
         entrants = entry_decisions(
-            self.sectors, market, self.market_inputs.enterprise_count, self.market_inputs.talent,
-            self.enterprise_share, self.mean_entrant_mass, params, self.streams["entry"],
+            self.sectors,
+            market,
+            self.market_inputs.enterprise_count,
+            self.market_inputs.talent,
+            self.enterprise_share,
+            self.mean_entrant_mass,
+            params,
+            self.streams["entry"],
         )
         sector, city = np.nonzero(entrants)
         counts = entrants[sector, city]
@@ -193,7 +218,13 @@ class RegionalEconomy(mesa.Model):
         self.add_enterprises(city, sector, city, self.streams["entry"])
         self._count("entries_new", city)
         movers, destination = relocation_choices(
-            pop, pop.rows, self.sectors, market, self.enterprise_moving_cost(), params, self.streams["relocation"],
+            pop,
+            pop.rows,
+            self.sectors,
+            market,
+            self.enterprise_moving_cost(),
+            params,
+            self.streams["relocation"],
             self.association_cost_multiplier(),
         )
         branching = self.streams["relocation"].random(len(movers)) < params.branch_share
@@ -209,7 +240,9 @@ class RegionalEconomy(mesa.Model):
 
     def _branch(self, rows: np.ndarray, destination: np.ndarray) -> None:
         pop = self.enterprises
-        new = self.add_enterprises(destination, pop.sector[rows], pop.owner_city[rows], self.streams["relocation"], productivity=pop.productivity[rows])
+        new = self.add_enterprises(
+            destination, pop.sector[rows], pop.owner_city[rows], self.streams["relocation"], productivity=pop.productivity[rows]
+        )
         pop.column("association")[new] = pop.association[rows]
         self._count("entries_branch", destination)
 
@@ -218,7 +251,12 @@ class RegionalEconomy(mesa.Model):
         params = self.economy.talent
         utility = location_utility(self.log_real_wage(expected=True), self.region.amenity)
         rows, destination = migration_choices(
-            self.talent, utility, self.talent_moving_cost(), params.migration_rate, params.logit_scale, params.gain_for_certain_move,
+            self.talent,
+            utility,
+            self.talent_moving_cost(),
+            params.migration_rate,
+            params.logit_scale,
+            params.gain_for_certain_move,
             self.streams["migration"],
         )
         size = self.talent.size[rows]
@@ -235,6 +273,18 @@ class RegionalEconomy(mesa.Model):
         growth = productivity_growth(access, knowledge.spillover_strength)
         rows = self.enterprises.rows
         self.enterprises.column("productivity")[rows] *= growth[self.enterprises.city[rows]]
+
+    # ----- inspection -----------------------------------------------------------------------
+    def enterprise_agents(self) -> AgentSet:
+        """Mesa handles on the living enterprises, made now (the previous snapshot's handles are removed).
+
+        A snapshot for inspection with Mesa's ``AgentSet`` tools (``select``, ``groupby``,
+        ``agg``); entry and exit after the call do not update it (``Enterprise.exists``).
+        """
+        for agent in self._enterprise_snapshot:
+            agent.remove()
+        self._enterprise_snapshot = [Enterprise(self, uid) for uid in self.enterprises.uid[self.enterprises.rows].tolist()]
+        return AgentSet(self._enterprise_snapshot, random=self.random)
 
     # ----- derived quantities -------------------------------------------------------------
     def talent_per_city(self) -> np.ndarray:
@@ -262,7 +312,11 @@ class RegionalEconomy(mesa.Model):
         wage = self.market.entrant_wage if expected else self.market.wage
         with np.errstate(divide="ignore"):
             log_wage = np.log(wage)
-        return log_wage - np.log(self.market.cost_of_living(self.sectors.expenditure_share)) - self.economy.congestion_elasticity * np.log(density)
+        return (
+            log_wage
+            - np.log(self.market.cost_of_living(self.sectors.expenditure_share))
+            - self.economy.congestion_elasticity * np.log(density)
+        )
 
     def talent_moving_cost(self) -> np.ndarray:
         """Talent's moving cost matrix in log-utility units (K, K)."""

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import hydra
+from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -32,6 +33,16 @@ def config_dir() -> Path:
     """The Hydra config tree: packaged with the wheel, or the repository's ``configs/``."""
     packaged = Path(__file__).parent / "configs"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
+
+
+def compose_config(*overrides: str) -> DictConfig:
+    """Compose the project's config with command-line style overrides, outside any Hydra app.
+
+    Uses Hydra's compose API (works any number of times in one process, e.g. a notebook):
+    ``compose_config("economy=core_periphery", "region.trade_cost=1.6")``.
+    """
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
 
 
 def typed_config(cfg: DictConfig) -> CoopsimConfig:

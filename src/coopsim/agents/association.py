@@ -14,7 +14,9 @@ class IndustryAssociation(mesa.Agent):
     with business networks: Rauch 1999, JIE; Rauch & Trindade 2002, REStat).
     """
 
-    def __init__(self, model: mesa.Model, index: int, name: str, sector: int, home_city: int, partner_cities: list[int], brokering_discount: float) -> None:
+    def __init__(
+        self, model: mesa.Model, index: int, name: str, sector: int, home_city: int, partner_cities: list[int], brokering_discount: float
+    ) -> None:
         super().__init__(model)
         self.index = index
         self.name = name

@@ -39,7 +39,9 @@ def best_response_draw(value: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.argmax(np.where(tied, rng.random(value.shape), -1.0), axis=1)
 
 
-def candidate_destinations(value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+def candidate_destinations(
+    value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, rng: np.random.Generator
+) -> np.ndarray:
     """A candidate city other than the current one per row: probability ``w_j exp(scale * value_j)``.
 
     ``scale = 0`` draws in proportion to ``weight`` (K,) among the other cities; ``scale = inf``
@@ -62,7 +64,12 @@ def candidate_destinations(value: np.ndarray, current: np.ndarray, weight: np.nd
 
 
 def pairwise_revision(
-    value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, gain_for_certain_move: float, rng: np.random.Generator,
+    value: np.ndarray,
+    current: np.ndarray,
+    weight: np.ndarray,
+    scale: float,
+    gain_for_certain_move: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Destination per row after one revision (the current city when the agent stays).
 

@@ -29,14 +29,26 @@ ENTERPRISE_COLUMNS = {
 
 
 class Enterprise(mesa.Agent):
-    """Handle on one enterprise row: read its sector, city, owner city and productivity."""
+    """Handle on one enterprise (by its unique id): read its sector, city, owner city and productivity.
 
-    def __init__(self, model: mesa.Model, row: int) -> None:
+    Handles are made on demand by :meth:`coopsim.model.RegionalEconomy.enterprise_agents`,
+    so that entry and exit never create or remove Mesa agents in the hot path.
+    """
+
+    def __init__(self, model: mesa.Model, uid: int) -> None:
         super().__init__(model)
-        self.row = row
+        self.uid = uid
+
+    @property
+    def exists(self) -> bool:
+        """False once the enterprise has exited."""
+        return self.model.enterprises.row_of(self.uid) is not None
 
     def _get(self, column: str):
-        return self.model.enterprises.column(column)[self.row]
+        row = self.model.enterprises.row_of(self.uid)
+        if row is None:
+            raise LookupError(f"enterprise {self.uid} has exited")
+        return self.model.enterprises.column(column)[row]
 
     @property
     def city(self) -> str:
@@ -59,10 +71,9 @@ class Enterprise(mesa.Agent):
         return float(self._get("productivity"))
 
 
-def new_enterprise_population(model: mesa.Model | None = None) -> ArrayPopulation:
-    """An empty enterprise population whose rows get :class:`Enterprise` handles in ``model``."""
-    factory = (lambda row: Enterprise(model, row)) if model is not None else None
-    return ArrayPopulation(ENTERPRISE_COLUMNS, factory)
+def new_enterprise_population() -> ArrayPopulation:
+    """An empty enterprise population (columns of :data:`ENTERPRISE_COLUMNS`)."""
+    return ArrayPopulation(ENTERPRISE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def aggregate(pop: ArrayPopulation, sectors: SectorParameters, n_cities: int) ->
     rows = pop.rows
     S, K = len(sectors.sigma), n_cities
     sector, city, owner = pop.sector[rows], pop.city[rows], pop.owner_city[rows]
-    mass = pop.productivity[rows] ** (sectors.sigma[sector] - 1.0)
+    mass = sectors.productivity_mass(sector, pop.productivity[rows])
     flat = (sector * K + city) * K + owner
     owned_mass = np.bincount(flat, weights=mass, minlength=S * K * K).reshape(S, K, K)
     owned_count = np.bincount(flat, minlength=S * K * K).reshape(S, K, K).astype(float)
@@ -93,8 +104,9 @@ def profit_in_every_city(sectors: SectorParameters, market: MarketSolution, sect
     ``pi_e(j) = phi_e^(sigma-1) c_sj^(1-sigma) MA_sj / sigma - F_s w_j`` (Dixit-Stiglitz
     constant mark-up with fixed talent cost; FKV 1999, eq. 4.13 generalised).
     """
-    sigma = sectors.sigma[sector][:, None]
-    operating = productivity[:, None] ** (sigma - 1.0) * (market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None])[sector]
+    operating = (
+        sectors.productivity_mass(sector, productivity)[:, None] * (market.revenue_per_mass(sectors) / sectors.sigma[:, None])[sector]
+    )
     return operating - sectors.fixed_talent[sector][:, None] * market.wage[None, :]
 
 
@@ -106,7 +118,9 @@ def net_profit(pop: ArrayPopulation, rows, sectors: SectorParameters, market: Ma
     return revenue, profit
 
 
-def understaffed_closures(pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, rng: np.random.Generator) -> np.ndarray:
+def understaffed_closures(
+    pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, rng: np.random.Generator
+) -> np.ndarray:
     """Rows that must close because their city lacks the talent for their fixed costs.
 
     A city can staff enterprises only while ``sum_e F_s(e) <= (1 - margin) L_i``; beyond
@@ -141,7 +155,9 @@ def zero_profit_gap(margin: np.ndarray) -> np.ndarray:
     return np.clip(margin / (1.0 - margin), -1.0, 1.0)
 
 
-def exit_decisions(pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, rng: np.random.Generator) -> np.ndarray:
+def exit_decisions(
+    pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, rng: np.random.Generator
+) -> np.ndarray:
     """Rows that exit after sustained losses.
 
     An enterprise with losses for ``exit_patience`` consecutive quarters exits with
@@ -202,7 +218,8 @@ def relocation_choices(
     the profit gain relative to current revenue minus a moving/information cost (in quarters of revenue),
     candidates weighted by the enterprises already there,
     which association members see reduced toward partner cities
-    (``association_cost_multiplier``, (associations + 1, K), last row for non-members). Returns (rows, destinations) of those choosing another city.
+    (``association_cost_multiplier``, (associations + 1, K), last row for non-members).
+    Returns (rows, destinations) of those choosing another city.
     """
     reconsider = rows[rng.random(len(rows)) < params.relocation_rate]
     if len(reconsider) == 0 or moving_cost.shape[0] < 2:

@@ -1,31 +1,27 @@
-"""Structure-of-arrays storage for a population of agents, with Mesa agent handles.
+"""Structure-of-arrays storage for a population of agents.
 
-The state of every enterprise or talent cohort lives in numpy columns; a Mesa agent per
-row is only a handle (``agent.row``) for inspection and for Mesa's ``AgentSet`` tools.
-Rows are append-only while a run goes on; removed rows are marked dead and compacted away
-when they outnumber the living, and each handle's ``row`` is updated then.
+The state of every enterprise or talent cohort lives in numpy columns. Each row has a
+unique, increasing id (``uid``); Mesa agents are handles that hold a uid and find their
+row with :meth:`ArrayPopulation.row_of`. Rows are append-only while a run goes on;
+removed rows are marked dead and compacted away when they outnumber the living
+(compaction keeps row order, so uids stay sorted).
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-import mesa
 import numpy as np
 
 
 class ArrayPopulation:
-    """Columns of per-agent state plus an ``alive`` mask, with one Mesa handle per living row."""
+    """Columns of per-agent state plus an ``alive`` mask and a unique id per row."""
 
-    def __init__(self, columns: dict[str, np.dtype], handle_factory: Callable[[int], mesa.Agent] | None = None) -> None:
+    def __init__(self, columns: dict[str, np.dtype]) -> None:
         self._dtypes = dict(columns)
         self._size = 0
         self._data: dict[str, np.ndarray] = {name: np.empty(0, dtype=dt) for name, dt in self._dtypes.items()}
         self.alive = np.empty(0, dtype=bool)
         self.uid = np.empty(0, dtype=np.int64)
         self._next_uid = 0
-        self._handle_factory = handle_factory
-        self.handles: dict[int, mesa.Agent] = {}
 
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__.get("_data")
@@ -46,7 +42,7 @@ class ArrayPopulation:
         return self._data[name][: self._size]
 
     def add(self, **values: np.ndarray) -> np.ndarray:
-        """Append rows (every column must be given) and create their handles; returns the new rows."""
+        """Append rows (every column must be given); returns the new rows."""
         count = len(next(iter(values.values())))
         missing = set(self._dtypes) - set(values)
         if missing:
@@ -59,19 +55,12 @@ class ArrayPopulation:
         self.uid[new_rows] = np.arange(self._next_uid, self._next_uid + count)
         self._next_uid += count
         self._size += count
-        if self._handle_factory is not None:
-            for row in new_rows.tolist():
-                self.handles[row] = self._handle_factory(row)
         return new_rows
 
     def remove(self, rows: np.ndarray) -> None:
-        """Mark rows dead, remove their handles from the model, and compact when worthwhile."""
+        """Mark rows dead and compact when the dead outnumber the living."""
         rows = np.asarray(rows, dtype=np.int64)
         self.alive[rows] = False
-        for row in rows.tolist():
-            handle = self.handles.pop(row, None)
-            if handle is not None:
-                handle.remove()
         if self._size > 1024 and len(self) < self._size // 2:
             self._compact()
 
@@ -97,10 +86,11 @@ class ArrayPopulation:
         self.alive[: len(keep)] = True
         self.alive[len(keep) : self._size] = False
         self._size = len(keep)
-        handles = {}
-        for new_row, old_row in enumerate(keep.tolist()):
-            handle = self.handles.get(old_row)
-            if handle is not None:
-                handle.row = new_row
-                handles[new_row] = handle
-        self.handles = handles
+
+    def row_of(self, uid: int) -> int | None:
+        """The row holding ``uid``, or None if that agent is gone."""
+        uids = self.uid[: self._size]
+        row = int(np.searchsorted(uids, uid))
+        if row < self._size and uids[row] == uid and self.alive[row]:
+            return row
+        return None

@@ -17,32 +17,34 @@ TALENT_COLUMNS = {"city": np.int64, "home_city": np.int64, "size": np.float64}
 
 
 class Talent(mesa.Agent):
-    """Handle on one talent cohort: where it lives, where it comes from, how many people."""
+    """Handle on one talent cohort (by its unique id): where it lives, where it comes from, how many people."""
 
-    def __init__(self, model: mesa.Model, row: int) -> None:
+    def __init__(self, model: mesa.Model, uid: int) -> None:
         super().__init__(model)
-        self.row = row
+        self.uid = uid
+
+    def _get(self, column: str):
+        return self.model.talent.column(column)[self.model.talent.row_of(self.uid)]
 
     @property
     def city(self) -> str:
         """Name of the city where the cohort lives and works."""
-        return self.model.region.city_names[self.model.talent.column("city")[self.row]]
+        return self.model.region.city_names[self._get("city")]
 
     @property
     def home_city(self) -> str:
         """Name of the cohort's home city."""
-        return self.model.region.city_names[self.model.talent.column("home_city")[self.row]]
+        return self.model.region.city_names[self._get("home_city")]
 
     @property
     def size(self) -> float:
         """People in the cohort."""
-        return float(self.model.talent.column("size")[self.row])
+        return float(self._get("size"))
 
 
-def new_talent_population(model: mesa.Model | None = None) -> ArrayPopulation:
-    """An empty talent population whose rows get :class:`Talent` handles in ``model``."""
-    factory = (lambda row: Talent(model, row)) if model is not None else None
-    return ArrayPopulation(TALENT_COLUMNS, factory)
+def new_talent_population() -> ArrayPopulation:
+    """An empty talent population (columns of :data:`TALENT_COLUMNS`)."""
+    return ArrayPopulation(TALENT_COLUMNS)
 
 
 def talent_by_city(pop: ArrayPopulation, n_cities: int) -> np.ndarray:

@@ -61,6 +61,12 @@ class SectorParameters:
         """``(sigma - 1) / sigma``, the inverse mark-up (FKV 1999, eq. 4.9)."""
         return (self.sigma - 1.0) / self.sigma
 
+    def productivity_mass(self, sector: np.ndarray, productivity: np.ndarray) -> np.ndarray:
+        """``phi ** (sigma_s - 1)`` per enterprise: its weight in the CES price index (FKV eq. 4.27)."""
+        if np.all(self.sigma == self.sigma[0]):  # one elasticity: a scalar power is ~3x faster
+            return productivity ** (self.sigma[0] - 1.0)
+        return productivity ** (self.sigma[sector] - 1.0)
+
 
 @dataclass(frozen=True)
 class MarketInputs:
@@ -105,10 +111,13 @@ class MarketSolution:
         """Cobb-Douglas consumer price index ``prod_s P_sj ** mu_s`` (FKV eq. 4.4), outside good = 1."""
         return np.exp(expenditure_share @ np.log(self.price_index))
 
+    def revenue_per_mass(self, sectors: SectorParameters) -> np.ndarray:
+        """``c_si ** (1-sigma) MA_si`` (S, K): revenue of a unit of productivity mass in each sector and city."""
+        return self.unit_cost ** (1.0 - sectors.sigma[:, None]) * self.market_access
+
     def enterprise_revenue(self, sectors: SectorParameters, sector, city, productivity) -> np.ndarray:
         """Revenue ``r_e = phi_e ** (sigma-1) c_si ** (1-sigma) MA_si`` of given enterprises."""
-        sigma = sectors.sigma[sector]
-        return productivity ** (sigma - 1.0) * self.unit_cost[sector, city] ** (1.0 - sigma) * self.market_access[sector, city]
+        return sectors.productivity_mass(sector, productivity) * self.revenue_per_mass(sectors)[sector, city]
 
 
 def price_index(sectors: SectorParameters, productivity_mass, unit_cost, trade_cost) -> np.ndarray:
@@ -166,8 +175,9 @@ def solve_market(
     K = inputs.talent.shape[0]
     variable_talent = inputs.talent - sectors.fixed_talent @ inputs.enterprise_count
     staffed = (inputs.enterprise_count.sum(axis=0) > 0) & (variable_talent > 0)
-    if np.any((inputs.enterprise_count.sum(axis=0) > 0) & (variable_talent <= 0) & (sectors.talent_input_share @ inputs.enterprise_count > 0)):
-        raise ValueError("talent market infeasible: some city has fewer talent than its enterprises' fixed talent needs; staff enterprises before solving")
+    needs_talent = sectors.talent_input_share @ inputs.enterprise_count > 0
+    if np.any((inputs.enterprise_count.sum(axis=0) > 0) & (variable_talent <= 0) & needs_talent):
+        raise ValueError("talent market infeasible: some city has fewer talent than its enterprises' fixed talent needs; staff them first")
     wage = np.ones(K) if initial_wage is None else np.where(initial_wage > 0, initial_wage, 1.0)
     employed_talent = np.where(staffed, inputs.talent, 0.0)
     sigma = sectors.sigma[:, None]
@@ -175,7 +185,7 @@ def solve_market(
     residual = np.inf
     iteration = 0
     accelerator = AndersonAccelerator(memory=ANDERSON_MEMORY, damping=damping)
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported after the loop)
         state = _evaluate(sectors, inputs, wage, employed_talent)
         talent_bill = (alpha * sectors.rho[:, None] * state.revenue).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):

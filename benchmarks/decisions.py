@@ -1,0 +1,169 @@
+"""Benchmark: the enterprise decision step, vectorised (as implemented) vs per agent with Mesa's shuffle_do.
+
+Both sides make the same decisions from the same market solution: exit after sustained
+losses, entry where profits are high, and relocation or branching by the pairwise logit
+revision. The reference does them one agent at a time in Python, the way a Mesa model
+written with ``AgentSet.shuffle_do("decide")`` would. One process, the same workload.
+
+Run: ``python benchmarks/decisions.py``; the last line is ``ratio=<vectorised / per-agent speed>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from coopsim.agents.enterprise import entry_decisions
+from coopsim.runner import build_model
+from workload import workload_config  # noqa: E402
+
+
+class ReferenceEnterprise(mesa.Agent):
+    """One enterprise deciding alone: the per-agent reference of ``RegionalEconomy.enterprises_decide``."""
+
+    def __init__(self, model, city: int, sector: int, owner: int, productivity: float) -> None:
+        super().__init__(model)
+        self.city, self.sector, self.owner, self.productivity = city, sector, owner, productivity
+        self.loss_streak = 0
+
+    def profit_at(self, city: int) -> tuple[float, float]:
+        m = self.model
+        sigma = m.sigma
+        revenue = self.productivity ** (sigma - 1.0) * m.scale[self.sector][city]
+        return revenue, revenue / sigma - m.fixed[self.sector] * m.wage[city]
+
+    def decide(self) -> None:
+        m, p = self.model, self.model.params
+        revenue, profit = self.profit_at(self.city)
+        self.loss_streak = self.loss_streak + 1 if profit < 0 else 0
+        if self.loss_streak >= p.exit_patience:
+            margin = min(profit / max(revenue / m.sigma, 1e-300), 0.5)
+            gap = max(-1.0, min(1.0, margin / (1.0 - margin)))
+            if self.random.random() < p.exit_rate * max(-gap, 0.0):
+                m.counts[self.city] -= 1
+                m.exits += 1
+                self.remove()
+                return
+        if self.random.random() >= p.relocation_rate:
+            return
+        values = []
+        for j in range(m.n_cities):
+            _, profit_j = self.profit_at(j)
+            values.append((profit_j - profit) / max(revenue, 1e-300) - m.moving_cost[self.city][j])
+        weights = [
+            0.0 if j == self.city or m.counts[j] <= 0 else m.counts[j] * math.exp(p.relocation_logit_scale * (values[j] - max(values)))
+            for j in range(m.n_cities)
+        ]
+        total = sum(weights)
+        if total <= 0:
+            return
+        draw, cumulative, candidate = self.random.random() * total, 0.0, self.city
+        for j, weight in enumerate(weights):
+            cumulative += weight
+            if cumulative >= draw and weight > 0:
+                candidate = j
+                break
+        gain = values[candidate] - values[self.city]
+        if self.random.random() < min(1.0, max(0.0, gain / p.gain_for_certain_move)):
+            if self.random.random() < p.branch_share:
+                ReferenceEnterprise(m, candidate, self.sector, self.owner, self.productivity)
+                m.counts[candidate] += 1
+                m.branches += 1
+            else:
+                m.counts[self.city] -= 1
+                m.counts[candidate] += 1
+                self.city = candidate
+                m.relocations += 1
+
+
+class ReferenceModel(mesa.Model):
+    """The same enterprises and market as a coopsim model, as plain Mesa agents with Python attributes."""
+
+    def __init__(self, source, seed: int) -> None:
+        super().__init__(rng=seed)
+        market, sectors = source.market, source.sectors
+        self.params = source.economy.enterprise
+        self.sigma = float(sectors.sigma[0])
+        self.fixed = sectors.fixed_talent.tolist()
+        self.wage = market.wage.tolist()
+        self.scale = (market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access).tolist()
+        self.moving_cost = source.enterprise_moving_cost().tolist()
+        self.n_cities = source.region.size
+        self.source = source
+        pop = source.enterprises
+        rows = pop.rows
+        self.counts = np.bincount(pop.city[rows], minlength=self.n_cities).tolist()
+        for city, sector, owner, phi in zip(
+            pop.city[rows].tolist(), pop.sector[rows].tolist(), pop.owner_city[rows].tolist(), pop.productivity[rows].tolist(), strict=True
+        ):
+            ReferenceEnterprise(self, city, sector, owner, phi)
+        self.exits = self.entries = self.relocations = self.branches = 0
+
+    def decide(self) -> None:
+        """One quarter of enterprise decisions, agent by agent, then entry per (sector, city)."""
+        self.agents_by_type[ReferenceEnterprise].shuffle_do("decide")
+        s = self.source
+        entrants = entry_decisions(
+            s.sectors,
+            s.market,
+            s.market_inputs.enterprise_count,
+            s.market_inputs.talent,
+            s.enterprise_share,
+            s.mean_entrant_mass,
+            self.params,
+            self.rng,
+        )
+        for sector, city in zip(*np.nonzero(entrants), strict=True):
+            for _ in range(int(entrants[sector, city])):
+                ReferenceEnterprise(
+                    self, int(city), int(sector), int(city), float(np.exp(self.rng.normal() * s.productivity_dispersion[sector]))
+                )
+                self.counts[city] += 1
+                self.entries += 1
+
+
+def time_calls(function, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    model = build_model(workload_config(seed=0))
+    model.clear_market()
+    n = len(model.enterprises)
+    reference = ReferenceModel(model, seed=0)
+    vectorised_times = time_calls(model.enterprises_decide, args.repeats)
+    reference_times = time_calls(reference.decide, args.repeats)
+    vec, ref = statistics.median(vectorised_times), statistics.median(reference_times)
+    flows = {name: int(sum(model.flows[name])) for name in ("exits_loss", "entries_new", "relocations_in", "entries_branch")}
+    print(f"workload: {model.region.size} cities, {n} enterprises, {len(model.talent)} talent cohorts; {args.repeats} quarters each")
+    print(f"vectorised: median {vec * 1e3:.1f} ms/quarter = {n / vec / 1e6:.2f} M enterprise-decisions/s")
+    print(f"per-agent shuffle_do: median {ref * 1e3:.1f} ms/quarter = {n / ref / 1e6:.3f} M enterprise-decisions/s")
+    print(
+        f"decisions over {args.repeats} quarters (same market, independent draws) -- "
+        f"vectorised: exits {flows['exits_loss']}, entries {flows['entries_new']}, relocations {flows['relocations_in']}, "
+        f"branches {flows['entries_branch']}; per-agent: exits {reference.exits}, entries {reference.entries}, "
+        f"relocations {reference.relocations}, branches {reference.branches}"
+    )
+    model.release()
+    mesa.Agent._ids.pop(reference, None)
+    print(f"ratio={ref / vec:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The market core against its textbook limits, solved directly (no agents)."""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from coopsim.economy.analytic import core_periphery_real_wages, home_market_share
+from coopsim.economy.market import MarketInputs, SectorParameters, solve_market
+
+SIGMA, MU = 5.0, 0.4
+SOLVER = dict(damping=0.9, tolerance=1e-12, max_iterations=500)
+
+
+def two_city_inputs(firms, talent, immobile, trade_cost, owners=None):
+    """One sector, identical enterprises (phi = 1); ``owners[i]`` = share of city i's firms owned in city 0."""
+    firms = np.asarray(firms, dtype=float)
+    owned = np.zeros((1, 2, 2))
+    if owners is None:
+        owned[0, 0, 0], owned[0, 1, 1] = firms
+    else:
+        for i in range(2):
+            owned[0, i, 0] = firms[i] * owners[i]
+            owned[0, i, 1] = firms[i] * (1 - owners[i])
+    tau = np.array([[[1.0, trade_cost], [trade_cost, 1.0]]])
+    return MarketInputs(
+        firms[None, :], firms[None, :].copy(), owned, owned.copy(), np.asarray(talent, float), np.asarray(immobile, float), tau
+    )
+
+
+@pytest.mark.parametrize("trade_cost", [1.3, 1.6, 1.8, 2.5])
+@pytest.mark.parametrize("share", [0.5, 0.6, 0.85, 0.99])
+def test_core_periphery_short_run_equals_krugman(trade_cost, share):
+    """At the zero-profit number of enterprises, real wages are FKV (1999) eqs. 5.1-5.4 to solver precision."""
+    fixed = 0.25
+    sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([1.0]), np.array([fixed]))
+    talent = np.array([share, 1 - share]) * 4000.0
+    firms = talent / (SIGMA * fixed)
+    solution = solve_market(sectors, two_city_inputs(firms, talent, [3000.0, 3000.0], trade_cost), **SOLVER)
+    assert solution.converged
+    ours = np.log(solution.wage / solution.cost_of_living(sectors.expenditure_share))
+    reference = np.log(core_periphery_real_wages(share, trade_cost, SIGMA, MU))
+    assert ours[0] - ours[1] == pytest.approx(reference[0] - reference[1], abs=1e-9)
+    # free entry: at the zero-profit count, the labour-clearing wage is the entrant's break-even wage
+    assert solution.wage == pytest.approx(solution.entrant_wage, rel=1e-8)
+
+
+def test_break_point_invariant_to_population_scale():
+    """Scaling talent and immobile people changes wage levels, not the real-wage gap (FKV normalisation)."""
+    sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([1.0]), np.array([1.0]))
+    gaps = []
+    for talent_total, immobile_total in [(4000.0, 6000.0), (1000.0, 9000.0)]:
+        talent = np.array([0.7, 0.3]) * talent_total
+        sol = solve_market(sectors, two_city_inputs(talent / SIGMA, talent, [immobile_total / 2] * 2, 1.6), **SOLVER)
+        omega = np.log(sol.wage / sol.cost_of_living(sectors.expenditure_share))
+        gaps.append(omega[0] - omega[1])
+    assert gaps[0] == pytest.approx(gaps[1], abs=1e-9)
+
+
+@pytest.mark.parametrize("expenditure_target, trade_cost", [(0.55, 1.5), (0.6, 2.0), (0.52, 1.2)])
+def test_footloose_capital_home_market_effect(expenditure_target, trade_cost):
+    """With mobile capital and immobile owners, profits equalise at s_n = 1/2 + (1+phi)/(1-phi)(s_E - 1/2)."""
+    sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([0.0]), np.array([0.0]))
+    firms_total = 1000.0
+    # owners split evenly; immobile labour chosen so that s_E hits the target:
+    # Y_1 = L_1 + Pi / 2 with Pi = mu * Y / sigma and Y = L / (1 - mu / sigma)
+    labour = 10000.0
+    profits = MU / SIGMA * labour / (1 - MU / SIGMA)
+    labour_1 = expenditure_target * (labour + profits) - profits / 2
+
+    def profit_gap(s_n):
+        firms = np.array([s_n, 1 - s_n]) * firms_total
+        inputs = two_city_inputs(firms, [0.0, 0.0], [labour_1, labour - labour_1], trade_cost, owners=[0.5, 0.5])
+        sol = solve_market(sectors, inputs, **SOLVER)
+        assert sol.converged
+        assert sol.income[0] / sol.income.sum() == pytest.approx(expenditure_target, abs=1e-10)
+        return sol.market_access[0, 0] - sol.market_access[0, 1]
+
+    s_n = brentq(profit_gap, 0.01, 0.99, xtol=1e-12)
+    assert s_n == pytest.approx(home_market_share(expenditure_target, trade_cost ** (1 - SIGMA)), abs=1e-8)
+
+
+def test_walras_law_income_equals_spending_on_production():
+    """Incomes add up to immobile wages plus sector revenues net of immobile variable costs (Walras' law)."""
+    rng = np.random.default_rng(3)
+    K, S = 4, 3
+    sectors = SectorParameters(np.full(S, 4.0), np.array([0.2, 0.15, 0.1]), np.array([0.3, 0.7, 1.0]), np.array([1.0, 2.0, 0.5]))
+    counts = rng.integers(50, 200, size=(S, K)).astype(float)
+    mass = counts * rng.uniform(0.8, 1.2, size=(S, K))
+    owners = rng.dirichlet(np.ones(K), size=(S, K))
+    owned_mass, owned_count = mass[:, :, None] * owners, counts[:, :, None] * owners
+    talent = (sectors.fixed_talent @ counts) * 3.0
+    minutes = rng.uniform(30, 300, size=(K, K))
+    minutes = (minutes + minutes.T) / 2
+    np.fill_diagonal(minutes, 0.0)
+    tau = np.broadcast_to((1 + minutes / 60.0) ** (1.0 / 3.0), (S, K, K)).copy()
+    inputs = MarketInputs(mass, counts, owned_mass, owned_count, talent, rng.uniform(1000, 5000, K), tau)
+    sol = solve_market(sectors, inputs, **SOLVER)
+    assert sol.converged
+    spending = sectors.expenditure_share.sum() * sol.income.sum()
+    assert sol.revenue.sum() == pytest.approx(spending, rel=1e-9)
+    immobile_variable_cost = ((1 - sectors.talent_input_share) * sectors.rho) @ sol.revenue
+    produced = inputs.immobile.sum() + sol.revenue.sum() - immobile_variable_cost.sum()
+    assert sol.income.sum() == pytest.approx(produced, rel=1e-9)
+
+
+def test_non_convergence_is_reported():
+    sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([1.0]), np.array([1.0]))
+    talent = np.array([3000.0, 1000.0])
+    sol = solve_market(
+        sectors, two_city_inputs(talent / SIGMA, talent, [3000.0, 3000.0], 1.6), damping=0.9, tolerance=1e-14, max_iterations=1
+    )
+    assert not sol.converged
+    assert sol.iterations == 1
+    assert sol.residual > 1e-14
+
+
+def test_infeasible_talent_market_is_refused():
+    sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([1.0]), np.array([1.0]))
+    with pytest.raises(ValueError, match="talent market infeasible"):
+        solve_market(sectors, two_city_inputs([100.0, 100.0], [50.0, 500.0], [3000.0, 3000.0], 1.6), **SOLVER)

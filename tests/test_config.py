@@ -1,0 +1,65 @@
+"""Bad configs fail before any work, with a message naming the field."""
+
+import shutil
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+
+from coopsim.config import ConfigError
+from coopsim.runner import build_model, compose_config, config_dir
+
+
+def test_unknown_key_fails_naming_it():
+    with pytest.raises(ConfigCompositionException, match="economy.sigmaa"):
+        compose_config("economy.sigmaa=3")
+
+
+def test_unknown_key_in_a_yaml_file_fails_naming_it(tmp_path):
+    configs = tmp_path / "configs"
+    shutil.copytree(config_dir(), configs)
+    economy = configs / "economy" / "default.yaml"
+    economy.write_text(economy.read_text().replace("  migration_rate:", "  migraton_rate: 0.1\n  migration_rate:"))
+    with initialize_config_dir(config_dir=str(configs), version_base="1.3"):
+        with pytest.raises(Exception, match="migraton_rate"):
+            compose("config")
+
+
+def test_wrong_type_fails_naming_the_field():
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_config("economy.sigma=five")
+    assert "economy.sigma" in str(error.value) or "sigma" in str(error.value.__cause__)
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("economy.sigma=1.0", "economy.sigma"),
+        ("economy.sigma=0.5", "economy.sigma"),
+        ("region.links.0.minutes=-10", "region.links[0].minutes"),
+        ("region.initial_share=1.5", "region.initial_share"),
+        (
+            "economy.sectors.traditional_manufacturing.talent_input_share=-0.1",
+            "economy.sectors.traditional_manufacturing.talent_input_share",
+        ),
+        ("economy.talent.migration_rate=2", "economy.talent.migration_rate"),
+        ("region.trade_cost=0.9", "region.trade_cost"),
+        ("steps=0", "steps"),
+        ("economy.solver.on_failure=ignore", "economy.solver.on_failure"),
+    ],
+)
+def test_non_physical_values_fail_before_the_run(override, field):
+    cfg = compose_config(override)
+    with pytest.raises(ConfigError) as error:
+        build_model(cfg)
+    assert str(error.value).startswith(field + ":")
+
+
+def test_black_hole_configuration_rejected():
+    with pytest.raises(ConfigError, match="no-black-hole"):
+        build_model(compose_config("economy=core_periphery", "economy.sigma=1.5"))
+
+
+def test_link_to_unknown_city_rejected():
+    with pytest.raises(ConfigError, match=r"region.links\[0\].b"):
+        build_model(compose_config("region.links.0.b=Atlantis"))

@@ -1,0 +1,110 @@
+"""The Mesa model as a whole: accounting, reproducibility, agents as handles on the arrays."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coopsim.agents.enterprise import Enterprise
+from coopsim.agents.talent import Talent
+from coopsim.runner import build_model, compose_config, simulate
+
+
+def wide(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return metrics.query("metric == @metric").pivot(index="step", columns="city", values="value").sort_index()
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return simulate(compose_config("steps=40", "seed=7"))[1]
+
+
+def test_talent_is_conserved_and_migration_balances(default_run):
+    talent = wide(default_run, "talent")
+    assert np.allclose(talent.sum(axis=1), talent.sum(axis=1).iloc[0], rtol=0, atol=1e-9)
+    moved_in, moved_out = wide(default_run, "migration_in"), wide(default_run, "migration_out")
+    assert np.allclose(moved_in.sum(axis=1), moved_out.sum(axis=1))
+    # each city's talent changes exactly by its net migration
+    assert np.allclose(talent.diff().iloc[1:], (moved_in - moved_out).iloc[1:], atol=1e-9)
+
+
+def test_enterprises_change_only_by_reported_entry_and_exit(default_run):
+    firms = wide(default_run, "enterprises")
+    flows = {
+        name: wide(default_run, name)
+        for name in ("entries_new", "entries_branch", "exits_loss", "exits_staffing", "relocations_in", "relocations_out")
+    }
+    expected = (
+        flows["entries_new"]
+        + flows["entries_branch"]
+        - flows["exits_loss"]
+        - flows["exits_staffing"]
+        + flows["relocations_in"]
+        - flows["relocations_out"]
+    )
+    assert np.array_equal(firms.diff().iloc[1:].to_numpy(), expected.iloc[1:].to_numpy())
+    assert flows["relocations_in"].sum().sum() == flows["relocations_out"].sum().sum()
+    assert (flows["exits_loss"].sum().sum() + flows["entries_new"].sum().sum()) > 0  # the run does exercise entry and exit
+
+
+def test_every_quarter_converged(default_run):
+    converged = default_run.query("metric == 'market_converged'")["value"]
+    assert (converged == 1.0).all()
+
+
+def test_same_seed_same_metrics_different_seed_differs():
+    a = simulate(compose_config("steps=25", "seed=11"))[1]
+    b = simulate(compose_config("steps=25", "seed=11"))[1]
+    c = simulate(compose_config("steps=25", "seed=12"))[1]
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["value"].equals(c["value"])
+
+
+def test_tidy_metrics_columns_and_required_metrics(default_run):
+    assert list(default_run.columns) == ["step", "city", "metric", "value"]
+    required = {"talent_share", "talent", "enterprises", "gdp", "wage", "real_wage", "price_index"}
+    assert required <= set(default_run["metric"])
+    assert default_run["step"].min() == 0 and default_run["step"].max() == 40
+    shares = wide(default_run, "talent_share")
+    assert np.allclose(shares.sum(axis=1), 1.0)
+
+
+def test_mesa_agents_are_handles_on_population_arrays():
+    model = build_model(compose_config("steps=5", "seed=3"))
+    try:
+        for _ in range(5):
+            model.step()
+        enterprises = model.enterprise_agents()
+        talent = model.agents_by_type[Talent]
+        assert len(model.agents_by_type[Enterprise]) == len(enterprises) == len(model.enterprises)
+        assert len(talent) == len(model.talent)
+        counts = enterprises.groupby("city").count()
+        assert counts == dict(zip(model.region.city_names, model.enterprises_per_city().tolist(), strict=True))
+        assert {c.name for c in model.cities} == set(model.region.city_names)
+        assert all(c.cell is model.space[c.index] for c in model.cities)
+        assert sum(t.size for t in talent) == pytest.approx(model.talent_per_city().sum())
+        # a snapshot taken again replaces the old handles; exited enterprises say so
+        first = list(enterprises)
+        for _ in range(5):
+            model.step()
+        assert any(not agent.exists for agent in first)
+        assert len(model.enterprise_agents()) == len(model.enterprises) == len(model.agents_by_type[Enterprise])
+    finally:
+        model.release()
+
+
+def test_spillovers_raise_productivity_where_talent_is_within_reach():
+    off = build_model(compose_config("economy.knowledge.spillover_strength=0.0", "seed=1"))
+    on = build_model(compose_config("economy.knowledge.spillover_strength=0.01", "seed=1"))
+    try:
+        before = on.enterprises.productivity[on.enterprises.rows].copy()
+        before_off = off.enterprises.productivity[off.enterprises.rows].copy()
+        on.knowledge_spills_over()
+        off.knowledge_spills_over()
+        after = on.enterprises.productivity[on.enterprises.rows]
+        assert np.all(after > before)
+        growth = after / before
+        assert growth.max() <= 1.01 + 1e-12  # access is a share of the region's talent, at most 1
+        assert np.array_equal(off.enterprises.productivity[off.enterprises.rows], before_off)
+    finally:
+        on.release()
+        off.release()
