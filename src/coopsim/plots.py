@@ -1,0 +1,149 @@
+"""Figures from saved results only (DataFrame in, Figure out).
+
+Plots read the data they are given and never run a model. They build figures with matplotlib's object-oriented API on
+the Agg canvas, so they need no display and leave pyplot's global state (and a notebook's backend) alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from coopsim.region_data import LinkRecord, records_to_frame
+
+MAP_FIGSIZE_INCHES = (10.0, 6.5)
+# Marker area (points^2) of the city with the largest value of the size column; the others scale linearly with their value.
+MAX_MARKER_AREA_PT2 = 900.0
+LEGEND_MARKER_SIZE_PT = 8.0
+LABEL_OFFSET_PT = (4, 4)
+LABEL_FONT_SIZE = 8
+# Line style of each transport mode: wide solid lines below, the thin dashed rail on top so that a rail link sharing a
+# pair with an hsr link stays visible. Colours avoid C0..C3, which the city groups use.
+MODE_STYLES = {
+    "road": {"color": "0.65", "linestyle": "-", "linewidth": 1.0, "zorder": 1},
+    "hsr": {"color": "tab:purple", "linestyle": "-", "linewidth": 2.2, "zorder": 2},
+    "rail": {"color": "tab:brown", "linestyle": "--", "linewidth": 1.2, "zorder": 3},
+}
+UNKNOWN_MODE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.0, "zorder": 3}
+GROUP_PALETTE_SIZE = 10  # matplotlib's default colour cycle C0..C9; groups beyond it reuse colours
+CITY_ZORDER = 4
+LABEL_ZORDER = 5
+CITY_COLUMNS = ("name", "lat", "lon", "group")
+LINK_COLUMNS = ("a", "b", "mode")
+
+
+def region_map(
+    cities: pd.DataFrame,
+    links: Sequence[LinkRecord] | pd.DataFrame,
+    size_column: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Map of a region: cities at (lon, lat), marker area proportional to ``size_column``, links drawn by mode.
+
+    ``cities`` needs columns ``name``, ``lat``, ``lon``, ``group`` and ``size_column`` (non-negative numbers); colours follow
+    ``group``. ``links`` is a list of :class:`~coopsim.region_data.LinkRecord` or a DataFrame with columns ``a``, ``b``, ``mode``;
+    each (pair, mode) is drawn once, with one colour and line style per mode and a legend. Axes are longitude/latitude with
+    the aspect set so that a km is about as long east-west as north-south. Draws into ``ax`` when given, else into a new
+    Figure; returns the Figure.
+    """
+    _require_columns(cities, (*CITY_COLUMNS, size_column), "cities")
+    sizes = _marker_areas(cities, size_column)
+    link_frame = _links_frame(links)
+    position = {row.name: (row.lon, row.lat) for row in cities.itertuples(index=False)}
+    unknown = sorted((set(link_frame["a"]) | set(link_frame["b"])) - set(position))
+    if unknown:
+        raise ValueError(f"links: cities {unknown} are not in the cities table")
+
+    if ax is None:
+        figure = Figure(figsize=MAP_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    else:
+        figure = ax.figure
+
+    legend_handles = _draw_links(ax, link_frame, position)
+    legend_handles = _draw_cities(ax, cities, sizes) + legend_handles
+    mean_lat = float(cities["lat"].mean())
+    ax.set_aspect(1.0 / math.cos(math.radians(mean_lat)))
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.set_title(f"Cities (marker area proportional to {size_column}) and transport links")
+    ax.legend(handles=legend_handles, loc="best", fontsize=LABEL_FONT_SIZE)
+    return figure
+
+
+def _require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column {missing[0]!r}; expected columns {list(columns)}, got {list(frame.columns)}")
+
+
+def _marker_areas(cities: pd.DataFrame, size_column: str) -> np.ndarray:
+    """Marker areas in points^2, proportional to the size column, the largest being MAX_MARKER_AREA_PT2."""
+    values = pd.to_numeric(cities[size_column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        value, city = cities[size_column].iloc[first], cities["name"].iloc[first]
+        raise ValueError(f"cities: column {size_column!r}: expected numbers >= 0, got {value!r} for {city!r}")
+    largest = values.max() if len(values) else 0.0
+    return values / largest * MAX_MARKER_AREA_PT2 if largest > 0 else np.zeros_like(values)
+
+
+def _links_frame(links: Sequence[LinkRecord] | pd.DataFrame) -> pd.DataFrame:
+    """Links as a DataFrame with one row per (unordered pair, mode)."""
+    frame = links if isinstance(links, pd.DataFrame) else records_to_frame(links)
+    if frame.empty:
+        return pd.DataFrame(columns=list(LINK_COLUMNS))
+    _require_columns(frame, LINK_COLUMNS, "links")
+    pair = frame.apply(lambda row: tuple(sorted((row["a"], row["b"]))), axis=1)
+    return frame.assign(_pair=pair).drop_duplicates(["_pair", "mode"]).drop(columns="_pair")
+
+
+def _draw_links(ax: Axes, links: pd.DataFrame, position: dict[str, tuple[float, float]]) -> list[Line2D]:
+    """One line per link, styled by mode; returns one legend handle per mode present."""
+    known_modes = [mode for mode in MODE_STYLES if mode in set(links["mode"])]
+    other_modes = sorted(set(links["mode"]) - set(MODE_STYLES))
+    handles = []
+    for mode in known_modes + other_modes:
+        style = MODE_STYLES.get(mode, UNKNOWN_MODE_STYLE)
+        for row in links[links["mode"] == mode].itertuples(index=False):
+            (x0, y0), (x1, y1) = position[row.a], position[row.b]
+            ax.plot([x0, x1], [y0, y1], gid=f"link:{mode}", **style)
+        handles.append(Line2D([], [], label=mode, **style))
+    return handles
+
+
+def _draw_cities(ax: Axes, cities: pd.DataFrame, sizes: np.ndarray) -> list[Line2D]:
+    """One scatter per group (colour by group), names as labels; returns one legend handle per group."""
+    palette = [f"C{i}" for i in range(GROUP_PALETTE_SIZE)]
+    groups = list(dict.fromkeys(cities["group"]))
+    handles = []
+    for index, group in enumerate(groups):
+        mask = (cities["group"] == group).to_numpy()
+        colour = palette[index % len(palette)]
+        members = cities[mask]
+        ax.scatter(
+            members["lon"],
+            members["lat"],
+            s=sizes[mask],
+            color=colour,
+            alpha=0.75,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=CITY_ZORDER,
+            gid=f"cities:{group}",
+        )
+        handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=LEGEND_MARKER_SIZE_PT, label=group))
+    for row in cities.itertuples(index=False):
+        ax.annotate(
+            row.name, (row.lon, row.lat), xytext=LABEL_OFFSET_PT, textcoords="offset points", fontsize=LABEL_FONT_SIZE, zorder=LABEL_ZORDER
+        )
+    return handles

@@ -1,0 +1,416 @@
+"""Loading and checking the packaged region tables: cities and the transport links between them.
+
+The default region is Guangdong's 21 prefecture-level cities, shipped in :mod:`coopsim.data`:
+
+- ``guangdong_cities.csv`` with ``guangdong_cities_SOURCES.md`` (2020 census population, 2020 GDP, coordinates, and the
+  verification status of each figure);
+- ``guangdong_links.csv`` with ``guangdong_links_SOURCES.md`` (road, rail and high-speed rail links, with opening dates so
+  that the network can be taken as of any date).
+
+Every loader is a pure function of the file it reads. A table that breaks a rule raises :class:`DataError` whose message
+names the file, the row and the field, and says what was expected. Rows are numbered by their line in the file:
+the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+DATA_PACKAGE = "coopsim.data"
+CITIES_FILE = "guangdong_cities.csv"
+CITIES_SOURCES_FILE = "guangdong_cities_SOURCES.md"
+LINKS_FILE = "guangdong_links.csv"
+
+# Allowed values of the status columns (guangdong_cities_SOURCES.md, "Verification status columns").
+CITY_STATUSES = frozenset({"verified", "secondary", "low_authority", "derived", "unverified"})
+# Links may also be planned projects, which are never part of the network (guangdong_links_SOURCES.md, "Columns").
+LINK_STATUSES = CITY_STATUSES | {"planned"}
+PLANNED = "planned"
+LINK_MODES = ("road", "rail", "hsr")
+
+# Bounding box of Guangdong province in degrees (its mainland, Nan'ao island and the Leizhou peninsula lie inside):
+# a coordinate outside it is a typo or a swapped lat/lon.
+GUANGDONG_LAT_RANGE = (20.2, 25.6)
+GUANGDONG_LON_RANGE = (109.6, 117.4)
+
+# Sector shares are percentages rounded to 0.01 (guangdong_cities_SOURCES.md); their sum may miss 100 by rounding only.
+SECTOR_SHARE_SUM_PCT = 100.0
+SECTOR_SHARE_SUM_TOLERANCE_PCT = 0.1
+
+# Where a link row gives speed_kmh, minutes must equal km / speed_kmh * 60 up to the rounding of the file (0.1 min, 0.1 km).
+MINUTES_CONSISTENCY_TOLERANCE = 0.5
+MINUTES_PER_HOUR = 60.0
+
+# Assumptions from which the derived rows of guangdong_links.csv were computed (guangdong_links_SOURCES.md, "Assumptions";
+# none of them is sourced). Kept here so that a rule adding a link can derive it the same way.
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+ROAD_CIRCUITY_FACTOR = 1.3  # road km / straight-line km (assumption)
+ROAD_SPEED_KMH = 80.0  # city-centre to city-centre average road speed (assumption)
+RAIL_CIRCUITY_FACTOR = 1.2  # rail route km / straight-line km (assumption)
+HSR_EFFECTIVE_SPEED_KMH = {350: 200.0, 250: 160.0, 200: 120.0}  # line design speed -> average speed incl. stops (assumption)
+
+PROVINCIAL_TOTALS_KEY = "provincial_totals:"
+
+CITY_COLUMNS = {
+    # csv column -> CityRecord field
+    "city_en": "name",
+    "city_zh": "name_zh",
+    "region": "group",
+    "population_10k_2020": "population_10k",
+    "gdp_100m_yuan_2020": "gdp_100m_yuan",
+    "primary_pct": "primary_pct",
+    "secondary_pct": "secondary_pct",
+    "tertiary_pct": "tertiary_pct",
+    "lat": "lat",
+    "lon": "lon",
+    "population_status": "population_status",
+    "gdp_status": "gdp_status",
+    "source": "source",
+}
+SECTOR_COLUMNS = ("primary_pct", "secondary_pct", "tertiary_pct")
+LINK_COLUMNS = ("a", "b", "mode", "minutes", "km", "speed_kmh", "opened", "status", "source")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DataError(ValueError):
+    """A packaged or user-supplied region table breaks a rule; the message names file, row and field."""
+
+
+@dataclass(frozen=True)
+class CityRecord:
+    """One row of ``guangdong_cities.csv`` (units and sources in ``guangdong_cities_SOURCES.md``)."""
+
+    name: str
+    name_zh: str
+    group: str
+    population_10k: float
+    gdp_100m_yuan: float
+    primary_pct: float | None
+    secondary_pct: float | None
+    tertiary_pct: float | None
+    lat: float
+    lon: float
+    population_status: str
+    gdp_status: str
+    source: str
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """One row of ``guangdong_links.csv`` (columns and assumptions in ``guangdong_links_SOURCES.md``)."""
+
+    a: str
+    b: str
+    mode: str
+    minutes: float
+    km: float
+    speed_kmh: float | None
+    opened: date | None
+    status: str
+    source: str
+
+    @property
+    def pair(self) -> frozenset[str]:
+        """The unordered pair of cities the link joins."""
+        return frozenset((self.a, self.b))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# reading
+
+
+@contextmanager
+def _open_table(path: str | Path | None, default_name: str) -> Iterator[tuple[str, IO[str]]]:
+    """Open ``path`` or, when it is None, the packaged file ``default_name``; yield (file name for messages, text stream)."""
+    if path is None:
+        resource = resources.files(DATA_PACKAGE).joinpath(default_name)
+        with resource.open("r", encoding="utf-8", newline="") as stream:
+            yield default_name, stream
+    else:
+        path = Path(path)
+        with path.open("r", encoding="utf-8", newline="") as stream:
+            yield path.name, stream
+
+
+class _Row:
+    """A data row with the file name and line number, so every check can say where it failed."""
+
+    def __init__(self, file: str, line: int, values: dict[str, str]):
+        self.file, self.line, self.values = file, line, values
+
+    def error(self, field: str, expected: str, got: str) -> DataError:
+        return DataError(f"{self.file}: row {self.line}: field {field!r}: expected {expected}, got {got!r}")
+
+    def text(self, field: str, allow_empty: bool = False) -> str:
+        value = self.values[field].strip()
+        if not value and not allow_empty:
+            raise self.error(field, "a non-empty value", value)
+        return value
+
+    def number(self, field: str, minimum: float = 0.0, strict: bool = False, allow_empty: bool = False) -> float | None:
+        raw = self.values[field].strip()
+        bound = f"{'>' if strict else '>='} {minimum:g}"
+        if not raw:
+            if allow_empty:
+                return None
+            raise self.error(field, f"a number {bound}", raw)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.error(field, f"a number {bound}", raw) from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise self.error(field, f"a number {bound}", raw)
+        return value
+
+    def choice(self, field: str, allowed: Iterable[str]) -> str:
+        value = self.values[field].strip()
+        allowed = sorted(allowed)
+        if value not in allowed:
+            raise self.error(field, f"one of {allowed}", value)
+        return value
+
+    def in_range(self, field: str, bounds: tuple[float, float], what: str) -> float:
+        raw = self.values[field].strip()
+        lo, hi = bounds
+        expected = f"a number in [{lo:g}, {hi:g}] ({what})"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.error(field, expected, raw) from None
+        if not lo <= value <= hi:
+            raise self.error(field, expected, raw)
+        return value
+
+
+def _read_rows(file: str, stream: IO[str], required: Iterable[str]) -> list[_Row]:
+    """Parse a CSV stream, check the header has every required column, and return its data rows with line numbers."""
+    reader = csv.DictReader(stream)
+    header = reader.fieldnames
+    if not header:
+        raise DataError(f"{file}: row 1: expected a header row, got an empty file")
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise DataError(f"{file}: row 1 (header): missing column {missing[0]!r}; expected columns {list(required)}, got {header}")
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if None in values:
+            raise DataError(f"{file}: row {line}: expected {len(header)} fields as in the header, got more")
+        short = [column for column, value in values.items() if value is None]
+        if short:
+            raise DataError(f"{file}: row {line}: field {short[0]!r}: expected {len(header)} fields as in the header, got fewer")
+        rows.append(_Row(file, line, values))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# cities
+
+
+def load_cities(path: str | Path | None = None) -> list[CityRecord]:
+    """Read and check a cities table; by default the packaged ``guangdong_cities.csv`` (see ``guangdong_cities_SOURCES.md``).
+
+    Checks: every column of :data:`CITY_COLUMNS` is present; city names are unique; population and GDP are numbers >= 0;
+    lat/lon lie in Guangdong's bounding box; the status columns take values in :data:`CITY_STATUSES`; the three sector
+    shares are either all empty or all present and sum to 100 +- 0.1. Raises :class:`DataError` naming file, row and field.
+    """
+    with _open_table(path, CITIES_FILE) as (file, stream):
+        rows = _read_rows(file, stream, CITY_COLUMNS)
+    if not rows:
+        raise DataError(f"{file}: row 2: expected at least one city, got none")
+    cities: list[CityRecord] = []
+    first_row: dict[str, int] = {}
+    for row in rows:
+        name = row.text("city_en")
+        if name in first_row:
+            raise row.error("city_en", f"a city name not used before (first used at row {first_row[name]})", name)
+        first_row[name] = row.line
+        shares = {column: row.number(column, allow_empty=True) for column in SECTOR_COLUMNS}
+        _check_sector_shares(row, shares)
+        cities.append(
+            CityRecord(
+                name=name,
+                name_zh=row.text("city_zh", allow_empty=True),
+                group=row.text("region"),
+                population_10k=row.number("population_10k_2020"),
+                gdp_100m_yuan=row.number("gdp_100m_yuan_2020"),
+                primary_pct=shares["primary_pct"],
+                secondary_pct=shares["secondary_pct"],
+                tertiary_pct=shares["tertiary_pct"],
+                lat=row.in_range("lat", GUANGDONG_LAT_RANGE, "degrees north inside Guangdong"),
+                lon=row.in_range("lon", GUANGDONG_LON_RANGE, "degrees east inside Guangdong"),
+                population_status=row.choice("population_status", CITY_STATUSES),
+                gdp_status=row.choice("gdp_status", CITY_STATUSES),
+                source=row.text("source"),
+            )
+        )
+    return cities
+
+
+def _check_sector_shares(row: _Row, shares: dict[str, float | None]) -> None:
+    """Sector shares (% of GDP) are all empty, or all given and summing to 100 up to rounding (guangdong_cities_SOURCES.md)."""
+    given = [column for column, value in shares.items() if value is not None]
+    if not given:
+        return
+    if len(given) < len(shares):
+        empty = next(column for column, value in shares.items() if value is None)
+        raise row.error(empty, f"a share in % because {given} are given (all sector shares or none)", row.values[empty])
+    total = sum(shares.values())
+    if abs(total - SECTOR_SHARE_SUM_PCT) > SECTOR_SHARE_SUM_TOLERANCE_PCT:
+        raise row.error(
+            SECTOR_COLUMNS[-1],
+            f"sector shares summing to {SECTOR_SHARE_SUM_PCT:g} +- {SECTOR_SHARE_SUM_TOLERANCE_PCT:g} (they sum to {total:.2f})",
+            row.values[SECTOR_COLUMNS[-1]],
+        )
+
+
+def records_to_frame(records: Iterable[CityRecord] | Iterable[LinkRecord]) -> pd.DataFrame:
+    """A DataFrame with one column per dataclass field (e.g. for :func:`coopsim.plots.region_map`)."""
+    return pd.DataFrame([asdict(record) for record in records])
+
+
+def provincial_totals(path: str | Path | None = None) -> dict[str, float]:
+    """Provincial totals from the ``provincial_totals:`` line of ``guangdong_cities_SOURCES.md`` (by default the packaged one).
+
+    The line reads ``provincial_totals: population_10k=12601.2510 gdp_100m_yuan=110760.94``; returns
+    ``{"population_10k": 12601.251, "gdp_100m_yuan": 110760.94}``. Raises :class:`DataError` if the line is missing or malformed.
+    """
+    with _open_table(path, CITIES_SOURCES_FILE) as (file, stream):
+        lines = stream.read().splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.startswith(PROVINCIAL_TOTALS_KEY):
+            continue
+        totals: dict[str, float] = {}
+        for item in line[len(PROVINCIAL_TOTALS_KEY) :].split():
+            key, sep, value = item.partition("=")
+            try:
+                amount = float(value)
+            except ValueError:
+                amount = math.nan
+            if not sep or not math.isfinite(amount) or amount < 0:
+                raise DataError(f"{file}: row {number}: field {key!r}: expected key=number >= 0, got {item!r}")
+            totals[key] = amount
+        for key in ("population_10k", "gdp_100m_yuan"):
+            if key not in totals:
+                raise DataError(
+                    f"{file}: row {number}: field {key!r}: expected {key}=<number> on the {PROVINCIAL_TOTALS_KEY} line, got {line!r}"
+                )
+        return totals
+    raise DataError(f"{file}: expected a line starting with {PROVINCIAL_TOTALS_KEY!r}, got none")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# links
+
+
+def load_links(path: str | Path | None = None, cities: Iterable[CityRecord] | None = None) -> list[LinkRecord]:
+    """Read and check a links table; by default the packaged ``guangdong_links.csv`` (see ``guangdong_links_SOURCES.md``).
+
+    ``cities`` are the known cities (default: :func:`load_cities` of the packaged table). Checks: every column of
+    :data:`LINK_COLUMNS` is present; ``a`` and ``b`` are known and different; ``mode`` is in :data:`LINK_MODES`; ``minutes``
+    and ``km`` are numbers > 0; ``speed_kmh`` is empty or > 0 and, when given, ``minutes == km / speed_kmh * 60`` to
+    +- 0.5 min; ``opened`` is empty or an ISO date YYYY-MM-DD; ``status`` is in :data:`LINK_STATUSES`; no two rows share
+    pair, mode and opening date. Raises :class:`DataError` naming file, row and field.
+    """
+    known = [city.name for city in (load_cities() if cities is None else cities)]
+    known_set = set(known)
+    with _open_table(path, LINKS_FILE) as (file, stream):
+        rows = _read_rows(file, stream, LINK_COLUMNS)
+    links: list[LinkRecord] = []
+    first_row: dict[tuple[frozenset[str], str, date | None], int] = {}
+    for row in rows:
+        a, b = row.text("a"), row.text("b")
+        for field, name in (("a", a), ("b", b)):
+            if name not in known_set:
+                raise row.error(field, f"one of the {len(known)} known cities", name)
+        if a == b:
+            raise row.error("b", f"a city other than a = {a!r}", b)
+        mode = row.choice("mode", LINK_MODES)
+        minutes = row.number("minutes", strict=True)
+        km = row.number("km", strict=True)
+        speed = row.number("speed_kmh", strict=True, allow_empty=True)
+        if speed is not None:
+            implied = km / speed * MINUTES_PER_HOUR
+            if abs(implied - minutes) > MINUTES_CONSISTENCY_TOLERANCE:
+                raise row.error(
+                    "minutes",
+                    f"km / speed_kmh * 60 = {implied:.1f} +- {MINUTES_CONSISTENCY_TOLERANCE:g} (or leave speed_kmh empty)",
+                    row.values["minutes"],
+                )
+        opened = _parse_date(row, "opened")
+        key = (frozenset((a, b)), mode, opened)
+        if key in first_row:
+            raise row.error(
+                "opened", f"a pair, mode and opening date not used before (first used at row {first_row[key]})", row.values["opened"]
+            )
+        first_row[key] = row.line
+        links.append(
+            LinkRecord(
+                a=a,
+                b=b,
+                mode=mode,
+                minutes=minutes,
+                km=km,
+                speed_kmh=speed,
+                opened=opened,
+                status=row.choice("status", LINK_STATUSES),
+                source=row.text("source"),
+            )
+        )
+    return links
+
+
+def _parse_date(row: _Row, field: str) -> date | None:
+    """An empty cell (link open before the model's start) or a strict ISO date YYYY-MM-DD."""
+    raw = row.values[field].strip()
+    if not raw:
+        return None
+    try:
+        if not ISO_DATE.match(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise row.error(field, "an ISO date YYYY-MM-DD or an empty cell", raw) from None
+
+
+def links_as_of(links: Iterable[LinkRecord], when: date | str) -> list[LinkRecord]:
+    """The network on date ``when``: per unordered city pair and mode, the fastest row opened on or before ``when``.
+
+    Rows with an empty ``opened`` count as always open; ``planned`` rows never count (guangdong_links_SOURCES.md, "Columns").
+    Ties in minutes go to the later opening. The result keeps the order in which each (pair, mode) first appears.
+    """
+    if isinstance(when, str):
+        when = date.fromisoformat(when)
+    best: dict[tuple[frozenset[str], str], LinkRecord] = {}
+    for link in links:
+        if link.status == PLANNED or (link.opened is not None and link.opened > when):
+            continue
+        key = (link.pair, link.mode)
+        current = best.get(key)
+        if current is None or (link.minutes, -_ordinal(link.opened)) < (current.minutes, -_ordinal(current.opened)):
+            best[key] = link
+    return list(best.values())
+
+
+def _ordinal(opened: date | None) -> int:
+    """Sort key of an opening date; an always-open link sorts first."""
+    return 0 if opened is None else opened.toordinal()
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two points given in degrees (the distance used in ``guangdong_links_SOURCES.md``)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

@@ -1,0 +1,85 @@
+"""Figures from data (coopsim.plots)."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+
+from coopsim import plots
+from coopsim import region_data as rd
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def cities_frame():
+    return rd.records_to_frame(rd.load_cities())
+
+
+@pytest.fixture(scope="module")
+def links():
+    return rd.load_links()
+
+
+def city_collections(figure):
+    return [c for ax in figure.axes for c in ax.collections if (c.get_gid() or "").startswith("cities:")]
+
+
+def link_lines(figure, mode):
+    return [line for ax in figure.axes for line in ax.lines if line.get_gid() == f"link:{mode}"]
+
+
+def test_region_map_draws_every_city_and_every_mode(tmp_path, cities_frame, links):
+    figure = plots.region_map(cities_frame, links, "population_10k")
+    assert isinstance(figure, Figure)
+    assert sum(len(c.get_offsets()) for c in city_collections(figure)) == len(cities_frame) == 21
+    for mode in {link.mode for link in links}:
+        assert len(link_lines(figure, mode)) >= 1, mode
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert set(cities_frame["group"]) | {"road", "rail", "hsr"} <= set(legend)
+    labels = {text.get_text() for text in figure.axes[0].texts}
+    assert set(cities_frame["name"]) <= labels
+    out = tmp_path / "map.png"
+    figure.savefig(out)
+    assert out.stat().st_size > 0
+    assert out.read_bytes()[: len(PNG_SIGNATURE)] == PNG_SIGNATURE
+
+
+def test_marker_area_is_proportional_to_the_size_column(cities_frame, links):
+    figure = plots.region_map(cities_frame, links, "gdp_100m_yuan")
+    area = {}
+    for collection in city_collections(figure):
+        for (lon, lat), size in zip(collection.get_offsets(), collection.get_sizes(), strict=True):
+            name = cities_frame.loc[(cities_frame["lon"] == lon) & (cities_frame["lat"] == lat), "name"].item()
+            area[name] = size
+    gdp = cities_frame.set_index("name")["gdp_100m_yuan"]
+    assert area["Shenzhen"] == pytest.approx(plots.MAX_MARKER_AREA_PT2)  # the largest GDP
+    assert area["Shantou"] / area["Shenzhen"] == pytest.approx(gdp["Shantou"] / gdp["Shenzhen"])
+
+
+def test_each_pair_and_mode_is_drawn_once(cities_frame, links):
+    figure = plots.region_map(cities_frame, links, "population_10k")
+    shenzhen_shantou_rows = [link for link in links if link.pair == {"Shenzhen", "Shantou"} and link.mode == "hsr"]
+    assert len(shenzhen_shantou_rows) == 3  # three timetable versions, one line on the map
+    pairs = {(link.pair, link.mode) for link in links}
+    assert sum(len(link_lines(figure, mode)) for mode in rd.LINK_MODES) == len(pairs)
+
+
+def test_region_map_accepts_a_links_frame_and_an_axes(cities_frame, links):
+    frame = rd.records_to_frame(rd.links_as_of(links, "2021-01-01"))
+    figure = Figure()
+    ax = figure.add_subplot()
+    returned = plots.region_map(cities_frame, frame, "population_10k", ax=ax)
+    assert returned is figure
+    assert link_lines(figure, "hsr") and link_lines(figure, "road")
+
+
+def test_region_map_rejects_data_it_cannot_draw(cities_frame, links):
+    with pytest.raises(ValueError, match="'Atlantis'"):
+        frame = rd.records_to_frame(links).assign(b="Atlantis")
+        plots.region_map(cities_frame, frame, "population_10k")
+    with pytest.raises(ValueError, match="missing column 'jobs'"):
+        plots.region_map(cities_frame, links, "jobs")
+    negative = cities_frame.assign(population_10k=-cities_frame["population_10k"])
+    with pytest.raises(ValueError, match="expected numbers >= 0"):
+        plots.region_map(negative, links, "population_10k")
