@@ -29,16 +29,16 @@ from workload import workload_config  # noqa: E402
 class ReferenceEnterprise(mesa.Agent):
     """One enterprise deciding alone: the per-agent reference of ``RegionalEconomy.enterprises_decide``."""
 
-    def __init__(self, model, city: int, sector: int, owner: int, productivity: float) -> None:
+    def __init__(self, model, city: int, sector: int, owner: int, productivity: float, overhead: float) -> None:
         super().__init__(model)
-        self.city, self.sector, self.owner, self.productivity = city, sector, owner, productivity
+        self.city, self.sector, self.owner, self.productivity, self.overhead = city, sector, owner, productivity, overhead
         self.loss_streak = 0
 
     def profit_at(self, city: int) -> tuple[float, float]:
         m = self.model
         sigma = m.sigma
         revenue = self.productivity ** (sigma - 1.0) * m.scale[self.sector][city]
-        return revenue, revenue / sigma - m.fixed[self.sector] * m.wage[city]
+        return revenue, revenue / sigma - m.fixed[self.sector] * self.overhead * m.wage[city]
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
@@ -74,7 +74,7 @@ class ReferenceEnterprise(mesa.Agent):
         gain = values[candidate] - values[self.city]
         if self.random.random() < min(1.0, max(0.0, gain / p.gain_for_certain_move)):
             if self.random.random() < p.branch_share:
-                ReferenceEnterprise(m, candidate, self.sector, self.owner, self.productivity)
+                ReferenceEnterprise(m, candidate, self.sector, self.owner, self.productivity, self.overhead)
                 m.counts[candidate] += 1
                 m.branches += 1
             else:
@@ -94,17 +94,16 @@ class ReferenceModel(mesa.Model):
         self.sigma = float(sectors.sigma[0])
         self.fixed = sectors.fixed_talent.tolist()
         self.wage = market.wage.tolist()
-        self.scale = (market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access).tolist()
+        self.scale = (market.revenue_per_mass(sectors) * source.location_mass).tolist()
         self.moving_cost = source.enterprise_moving_cost().tolist()
         self.n_cities = source.region.size
         self.source = source
         pop = source.enterprises
         rows = pop.rows
         self.counts = np.bincount(pop.city[rows], minlength=self.n_cities).tolist()
-        for city, sector, owner, phi in zip(
-            pop.city[rows].tolist(), pop.sector[rows].tolist(), pop.owner_city[rows].tolist(), pop.productivity[rows].tolist(), strict=True
-        ):
-            ReferenceEnterprise(self, city, sector, owner, phi)
+        columns = (pop.city, pop.sector, pop.owner_city, pop.productivity, pop.overhead)
+        for city, sector, owner, phi, overhead in zip(*(column[rows].tolist() for column in columns), strict=True):
+            ReferenceEnterprise(self, city, sector, owner, phi, overhead)
         self.exits = self.entries = self.relocations = self.branches = 0
 
     def decide(self) -> None:
@@ -114,18 +113,17 @@ class ReferenceModel(mesa.Model):
         entrants = entry_decisions(
             s.sectors,
             s.market,
-            s.market_inputs.enterprise_count,
+            s.enterprise_counts,
             s.market_inputs.talent,
-            s.enterprise_share,
             s.mean_entrant_mass,
             self.params,
             self.rng,
         )
         for sector, city in zip(*np.nonzero(entrants), strict=True):
             for _ in range(int(entrants[sector, city])):
-                ReferenceEnterprise(
-                    self, int(city), int(sector), int(city), float(np.exp(self.rng.normal() * s.productivity_dispersion[sector]))
-                )
+                draw = float(np.exp(self.rng.normal() * s.productivity_dispersion[sector]))
+                overhead = draw ** (self.sigma - 1.0) / float(s.mean_draw_mass[sector])
+                ReferenceEnterprise(self, int(city), int(sector), int(city), draw, overhead)
                 self.counts[city] += 1
                 self.entries += 1
 

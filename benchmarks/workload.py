@@ -50,8 +50,15 @@ def synthetic_region(seed: int = 0) -> dict:
     return {"name": "synthetic21", "cities": cities, "links": links, "associations": {}, "trade_cost": None, "initial_share": None}
 
 
+RELOCATION_OVERRIDES = [  # cheaper, more frequent moves, so that the workload exercises relocation and branching
+    "economy.enterprise.relocation_rate=0.05",
+    "economy.enterprise.relocation_cost=0.0",
+    "economy.enterprise.relocation_cost_per_hour=0.0",
+]
+
+
 def workload_config(seed: int = 0):
-    """The default economy on the synthetic 21-city region."""
-    cfg = compose_config(f"seed={seed}")
+    """The default economy on the synthetic 21-city region, with frequent relocation."""
+    cfg = compose_config(f"seed={seed}", *RELOCATION_OVERRIDES)
     cfg.region = OmegaConf.merge(OmegaConf.structured(type(OmegaConf.to_object(cfg.region))), synthetic_region(seed))
     return cfg

@@ -49,7 +49,7 @@ def test_wrong_type_fails_naming_the_field():
     ],
 )
 def test_non_physical_values_fail_before_the_run(override, field):
-    cfg = compose_config(override)
+    cfg = compose_config("region=two_symmetric", override)
     with pytest.raises(ConfigError) as error:
         build_model(cfg)
     assert str(error.value).startswith(field + ":")
@@ -62,4 +62,4 @@ def test_black_hole_configuration_rejected():
 
 def test_link_to_unknown_city_rejected():
     with pytest.raises(ConfigError, match=r"region.links\[0\].b"):
-        build_model(compose_config("region.links.0.b=Atlantis"))
+        build_model(compose_config("region=two_symmetric", "region.links.0.b=Atlantis"))

@@ -13,6 +13,7 @@ from coopsim.runner import compose_config, simulate
 
 FOOTLOOSE_CAPITAL = [
     "economy=core_periphery",
+    "region=two_symmetric",
     "economy.sectors.manufacturing.talent_input_share=0.0",
     "economy.sectors.manufacturing.fixed_talent=0.0",
     "economy.enterprise.entry_rate=0.0",

@@ -84,9 +84,13 @@ def test_mesa_agents_are_handles_on_population_arrays():
         assert sum(t.size for t in talent) == pytest.approx(model.talent_per_city().sum())
         # a snapshot taken again replaces the old handles; exited enterprises say so
         first = list(enterprises)
-        for _ in range(5):
+        exits = 0
+        while exits == 0 and model.steps < 80:
             model.step()
-        assert any(not agent.exists for agent in first)
+            exits += model.flows["exits_loss"].sum() + model.flows["exits_staffing"].sum()
+        assert exits > 0
+        live = set(model.enterprises.uid[model.enterprises.rows].tolist())
+        assert {a.uid for a in first if not a.exists} == {a.uid for a in first} - live
         assert len(model.enterprise_agents()) == len(model.enterprises) == len(model.agents_by_type[Enterprise])
     finally:
         model.release()

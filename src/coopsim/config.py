@@ -48,7 +48,7 @@ class EnterpriseConfig:
     """Entry, exit, relocation and branching of enterprises."""
 
     entry_rate: float = MISSING
-    entry_pool_per_talent: float = MISSING
+    entry_pool_share: float = MISSING
     exit_patience: int = MISSING
     exit_rate: float = MISSING
     staffing_margin: float = MISSING
@@ -130,10 +130,51 @@ class AssociationConfig:
 
 
 @dataclass
+class RegionDataConfig:
+    """Build a region's cities and network from packaged data tables, scaled to agents and calibrated.
+
+    cities_table / links_table: file names in ``coopsim/data`` (or paths).
+    start_date: calendar date of step 0; links opened by then form the initial network,
+        later openings in the table are applied in the quarter they open.
+    cities: the cities to keep (empty: all); ``rest_name`` aggregates the others into one node.
+    talent_share: share of residents who are talent (mobile, skilled).
+    people_per_talent_agent: people in one talent cohort (the agent scale).
+    enterprise_agents: enterprise agents in the whole region, split by GDP share (the firm scale).
+    people_per_km2: land is not in the data; each city's land is its 2020 population over this density.
+    transfer_minutes: time lost at each change of link on a trip over several links.
+    calibrate: invert local-base productivity, enterprise counts and amenities so that step 0 is a
+        steady state that reproduces each city's 2020 GDP share.
+    """
+
+    cities_table: str = MISSING
+    links_table: str = MISSING
+    start_date: str = MISSING
+    cities: list[str] = field(default_factory=list)
+    rest_name: str | None = None
+    talent_share: float = MISSING
+    people_per_talent_agent: float = MISSING
+    enterprise_agents: int = MISSING
+    people_per_km2: float = MISSING
+    transfer_minutes: float = MISSING
+    calibrate: bool = MISSING
+    calibration_tolerance: float = MISSING
+    break_even_tolerance: float = MISSING
+    calibration_max_rounds: int = MISSING
+
+
+@dataclass
 class RegionConfig:
-    """A region: its cities, transport links and optional theory overrides."""
+    """A region: its cities, transport links and optional theory overrides.
+
+    Either ``cities`` and ``links`` are given inline (theory regions), or ``data`` builds them
+    from packaged tables (empirical regions). ``core_city`` and ``partner_city`` name the
+    agreement's partners, for rules' defaults and the partner metrics.
+    """
 
     name: str = MISSING
+    core_city: str | None = None
+    partner_city: str | None = None
+    data: RegionDataConfig | None = None
     cities: dict[str, CityConfig] = field(default_factory=dict)
     links: list[LinkConfig] = field(default_factory=list)
     associations: dict[str, AssociationConfig] = field(default_factory=dict)
@@ -196,6 +237,23 @@ def _scale(value: float, path: str) -> None:
     )
 
 
+def _validate_region_data(data: RegionDataConfig) -> None:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(data.start_date)
+    except ValueError:
+        raise ConfigError(f"region.data.start_date: expected an ISO date YYYY-MM-DD, got {data.start_date!r}") from None
+    _share(data.talent_share, "region.data.talent_share")
+    _positive(data.people_per_talent_agent, "region.data.people_per_talent_agent")
+    _require(data.enterprise_agents >= 1, "region.data.enterprise_agents", "at least 1", data.enterprise_agents)
+    _positive(data.people_per_km2, "region.data.people_per_km2")
+    _non_negative(data.transfer_minutes, "region.data.transfer_minutes")
+    _positive(data.calibration_tolerance, "region.data.calibration_tolerance")
+    _positive(data.break_even_tolerance, "region.data.break_even_tolerance")
+    _require(data.calibration_max_rounds >= 1, "region.data.calibration_max_rounds", "at least 1", data.calibration_max_rounds)
+
+
 def validate(cfg: CoopsimConfig) -> None:
     """Check the semantic constraints of a run's config; raise :class:`ConfigError` naming the field."""
     _require(cfg.steps >= 1, "steps", "at least 1 quarter", cfg.steps)
@@ -239,7 +297,7 @@ def _validate_economy(eco: EconomyConfig) -> None:
     _require(ent.exit_patience >= 1, "economy.enterprise.exit_patience", "at least 1 quarter", ent.exit_patience)
     _scale(ent.relocation_logit_scale, "economy.enterprise.relocation_logit_scale")
     _positive(ent.gain_for_certain_move, "economy.enterprise.gain_for_certain_move")
-    for key in ("entry_pool_per_talent", "relocation_cost", "relocation_cost_per_hour"):
+    for key in ("entry_pool_share", "relocation_cost", "relocation_cost_per_hour"):
         _non_negative(getattr(ent, key), f"economy.enterprise.{key}")
     tal = eco.talent
     _share(tal.migration_rate, "economy.talent.migration_rate")
@@ -253,7 +311,13 @@ def _validate_economy(eco: EconomyConfig) -> None:
 
 
 def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
+    if region.data is not None:
+        _validate_region_data(region.data)
+        return  # cities and links come from the tables, which their loader validates
     _require(len(region.cities) >= 1, "region.cities", "at least one city", dict(region.cities))
+    for key in ("core_city", "partner_city"):
+        value = getattr(region, key)
+        _require(value is None or value in region.cities, f"region.{key}", f"a city of the region {sorted(region.cities)}", value)
     for name, city in region.cities.items():
         path = f"region.cities.{name}"
         _non_negative(city.immobile_population, f"{path}.immobile_population")

@@ -53,11 +53,28 @@ def income(model) -> np.ndarray:
 
 
 def gdp(model) -> np.ndarray:
-    """Value added produced in each city: immobile wages, employed talent's wages, and net profits of local enterprises."""
+    """Value added produced in each city: immobile (local base) wages, employed talent's wages, net profits of local enterprises."""
     market, inputs, sectors = model.market, model.market_inputs, model.sectors
-    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.enterprise_count)
+    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.overhead)
     employed = np.where(market.staffed, inputs.talent, 0.0)
-    return inputs.immobile + market.wage * employed + local_profit
+    return inputs.base_wage() * inputs.immobile + market.wage * employed + local_profit
+
+
+def gdp_share(model) -> np.ndarray:
+    """Each city's share of the region's GDP."""
+    value = gdp(model)
+    return value / value.sum()
+
+
+def enterprise_share(model) -> np.ndarray:
+    """Each city's share of the region's enterprises."""
+    count = model.enterprises_per_city().astype(float)
+    return count / count.sum() if count.sum() > 0 else count
+
+
+def local_wage(model) -> np.ndarray:
+    """Wage of immobile labour (the local base's productivity; calibrated for data regions)."""
+    return model.local_wage.copy()
 
 
 CITY_METRICS: dict[str, Callable] = {
@@ -65,11 +82,23 @@ CITY_METRICS: dict[str, Callable] = {
     "talent_share": talent_share,
     "enterprises": enterprises,
     "gdp": gdp,
+    "gdp_share": gdp_share,
+    "enterprise_share": enterprise_share,
     "income": income,
+    "local_wage": local_wage,
     "wage": wage,
     "real_wage": real_wage,
     "price_index": price_index,
 }
+
+
+def partner_travel_minutes(model) -> float:
+    """Fastest travel time between the region's core and partner city (NaN when the region names none)."""
+    core, partner = model.region.core, model.region.partner
+    if core is None or partner is None:
+        return float("nan")
+    return float(model.region.travel_minutes[core, partner])
+
 
 FLOW_METRICS = (
     "entries_new",
@@ -90,7 +119,12 @@ class MetricsRecorder:
         self.city_names = list(city_names)
         self._steps: list[int] = []
         self._city_values: dict[str, list[np.ndarray]] = {name: [] for name in (*CITY_METRICS, *FLOW_METRICS)}
-        self._region_values: dict[str, list[float]] = {"market_iterations": [], "market_converged": [], "market_residual": []}
+        self._region_values: dict[str, list[float]] = {
+            "market_iterations": [],
+            "market_converged": [],
+            "market_residual": [],
+            "partner_travel_minutes": [],
+        }
 
     def collect(self, model) -> None:
         """Record the quarter that just ended (step 0 is the initial state, after a first market solve)."""
@@ -104,6 +138,7 @@ class MetricsRecorder:
         self._region_values["market_iterations"].append(float(model.market.iterations))
         self._region_values["market_converged"].append(float(model.market.converged))
         self._region_values["market_residual"].append(float(model.market.residual))
+        self._region_values["partner_travel_minutes"].append(partner_travel_minutes(model))
 
     def frame(self) -> pd.DataFrame:
         """Tidy metrics: one row per (step, city, metric) with a float ``value``."""

@@ -29,6 +29,7 @@ from coopsim.agents.enterprise import (
     understaffed_closures,
 )
 from coopsim.agents.talent import Talent, location_utility, migration_choices, new_talent_population, talent_by_city
+from coopsim.calibration import Calibration, calibrate_region, scaled_sectors
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.knowledge import productivity_growth, spillover_access
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
@@ -75,14 +76,20 @@ class RegionalEconomy(mesa.Model):
         self.sectors = sector_parameters(cfg)
         dispersion = np.array([s.productivity_dispersion for s in cfg.economy.sectors.values()])
         self.productivity_dispersion = dispersion
-        # E[phi^(sigma-1)] of a lognormal draw ln(phi) ~ N(0, d^2): exp(((sigma-1) d)^2 / 2)
-        self.mean_entrant_mass = np.exp(((self.sectors.sigma - 1.0) * dispersion) ** 2 / 2.0)[:, None]
+        # E[d^(sigma-1)] of a lognormal draw ln(d) ~ N(0, s^2): exp(((sigma-1) s)^2 / 2)
+        self.mean_draw_mass = np.exp(((self.sectors.sigma - 1.0) * dispersion) ** 2 / 2.0)
+        self.mean_entrant_mass = self.mean_draw_mass[:, None]
         self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
+        self.local_wage = np.ones(self.region.size)
+        # z_si ** (sigma - 1): each (sector, city)'s productivity, multiplying its enterprises' own efficiency
+        self.location_mass = np.ones((len(self.sector_names), self.region.size))
+        self.calibration: Calibration | None = None
+        counts = self._initial_enterprise_counts()
         self.space = Network(self.region.fastest_graph(), random=self.random)
         self.cities = [City(self, k, self.space[k]) for k in range(self.region.size)]
         self.enterprises = new_enterprise_population()
         self.talent = new_talent_population()
-        self._populate()
+        self._populate(counts)
         # talent is conserved, so its Mesa handles are made once; enterprise handles on demand
         self.talent_agents = AgentSet([Talent(self, uid) for uid in self.talent.uid[self.talent.rows].tolist()], random=self.random)
         self._enterprise_snapshot: list[Enterprise] = []
@@ -95,19 +102,50 @@ class RegionalEconomy(mesa.Model):
         self.recorder.collect(self)
 
     # ----- set-up -------------------------------------------------------------------------
-    def _populate(self) -> None:
+    def _initial_enterprise_counts(self) -> np.ndarray:
+        """Enterprises per (sector, city) at step 0: calibrated for data regions, else split by sector shares."""
+        data = self.cfg.region.data
+        if data is not None and data.calibrate:
+            self.calibration = calibrate_region(
+                self.region, self.sectors, self.economy, data, self.trade_costs(), self.mean_entrant_mass, self.enterprise_share
+            )
+            self.sectors = scaled_sectors(self.sectors, self.calibration.fixed_talent_scale)
+            self.local_wage = self.calibration.local_wage
+            self.location_mass = self.calibration.productivity ** (self.sectors.sigma[:, None] - 1.0)
+            self.mean_entrant_mass = self.mean_entrant_mass * self.location_mass
+            self.region.amenity = self.calibration.amenity
+            return self.calibration.enterprise_counts
+        return np.stack([_largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
+
+    def _populate(self, counts: np.ndarray) -> None:
         rng = self.streams["initial"]
-        K, S = self.region.size, len(self.sector_names)
+        S, K = counts.shape
         for k in range(K):
-            count = int(self.region.enterprises[k])
-            sector = np.repeat(np.arange(S), _largest_remainder(count, self.enterprise_share))
-            self.add_enterprises(np.full(count, k), sector, np.full(count, k), rng)
-        size = self.economy.talent.cohort_size
+            sector = np.repeat(np.arange(S), counts[:, k])
+            rows = self.add_enterprises(np.full(len(sector), k), sector, np.full(len(sector), k), rng)
+            self._match_expected_mass(rows, sector, k)
+        size = self.region.cohort_size or self.economy.talent.cohort_size
         for k in range(K):
             people = self.region.talent[k]
             cohorts = int(np.ceil(people / size - 1e-9)) if people > 0 else 0
             if cohorts:
                 self.talent.add(city=np.full(cohorts, k), home_city=np.full(cohorts, k), size=np.full(cohorts, people / cohorts))
+
+    def _match_expected_mass(self, rows: np.ndarray, sector: np.ndarray, city: int) -> None:
+        """Rescale a city's initial draws so each sector's productivity mass equals its expectation.
+
+        Heavy-tailed ``phi ** (sigma - 1)`` makes a few dozen draws' sum noisy; matching the
+        first moment per (sector, city) keeps the dispersion and removes the sampling error
+        from the calibrated step 0 (entrants later draw freely).
+        """
+        productivity = self.enterprises.column("productivity")
+        overhead = self.enterprises.column("overhead")
+        for s in np.unique(sector):
+            cell = rows[sector == s]
+            mass = self.sectors.productivity_mass(np.full(len(cell), s), productivity[cell]).sum()
+            expected = len(cell) * self.mean_draw_mass[s]
+            productivity[cell] *= (expected / mass) ** (1.0 / (self.sectors.sigma[s] - 1.0))
+            overhead[cell] *= expected / mass  # overhead follows the rescaled size: mean 1 in the cell
 
     def _create_associations(self) -> list[IndustryAssociation]:
         associations = []
@@ -125,12 +163,19 @@ class RegionalEconomy(mesa.Model):
             associations.append(association)
         return associations
 
-    def add_enterprises(self, city, sector, owner_city, rng: np.random.Generator, productivity=None) -> np.ndarray:
-        """Create enterprises (productivity drawn as ``ln phi ~ N(0, d_s^2)`` unless given); returns rows."""
+    def add_enterprises(self, city, sector, owner_city, rng: np.random.Generator, productivity=None, overhead=None) -> np.ndarray:
+        """Create enterprises; returns rows.
+
+        Unless given, the enterprise's own efficiency is a draw ``ln d ~ N(0, d_s^2)`` (its
+        location adds ``z_si``) and its overhead ``d^(sigma-1) / E[d^(sigma-1)]`` (fixed costs
+        scale with size, mean 1).
+        """
         city = np.asarray(city, dtype=np.int64)
         sector = np.asarray(sector, dtype=np.int64)
         if productivity is None:
-            productivity = np.exp(rng.normal(0.0, 1.0, len(city)) * self.productivity_dispersion[sector])
+            draw = np.exp(rng.normal(0.0, 1.0, len(city)) * self.productivity_dispersion[sector])
+            productivity = draw
+            overhead = self.sectors.productivity_mass(sector, draw) / self.mean_draw_mass[sector]
         return self.enterprises.add(
             city=city,
             sector=sector,
@@ -138,6 +183,7 @@ class RegionalEconomy(mesa.Model):
             productivity=productivity,
             age=np.zeros(len(city), dtype=np.int64),
             loss_streak=np.zeros(len(city), dtype=np.int64),
+            overhead=np.ones(len(city)) if overhead is None else overhead,
             association=np.full(len(city), -1, dtype=np.int64),
         )
 
@@ -145,12 +191,19 @@ class RegionalEconomy(mesa.Model):
     def step(self) -> None:
         """One quarter, in the order of DESIGN.md section 2."""
         self._reset_flows()
+        self.open_scheduled_links()
         self.apply_rules()
         self.clear_market()
         self.enterprises_decide()
         self.talent_migrates()
         self.knowledge_spills_over()
         self.recorder.collect(self)
+
+    def open_scheduled_links(self) -> None:
+        """Apply the region's timetable changes that fall in this quarter (baseline infrastructure, not rules)."""
+        for link in self.region.scheduled_links:
+            if link.quarter == self.steps:
+                self.region.set_link(link.a, link.b, link.mode, link.minutes)
 
     def apply_rules(self) -> None:
         """Let each agreement rule act on the model (rules record their own flows)."""
@@ -163,15 +216,17 @@ class RegionalEconomy(mesa.Model):
         closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), params.staffing_margin, self.streams["exit"])
         self._count("exits_staffing", self.enterprises.city[closed])
         self.enterprises.remove(closed)
-        agg = aggregate(self.enterprises, self.sectors, self.region.size)
+        agg = aggregate(self.enterprises, self.sectors, self.region.size, self.location_mass)
         inputs = MarketInputs(
             productivity_mass=agg.productivity_mass,
-            enterprise_count=agg.count,
+            overhead=agg.overhead,
             owned_productivity_mass=agg.owned_productivity_mass,
-            owned_count=agg.owned_count,
+            owned_overhead=agg.owned_overhead,
             talent=self.talent_per_city(),
             immobile=self.region.immobile_population,
             trade_cost=self.trade_costs(),
+            local_wage=self.local_wage,
+            transfers=self.transfers,
         )
         solver = self.economy.solver
         previous = self.market.wage if self.market is not None else None
@@ -185,6 +240,7 @@ class RegionalEconomy(mesa.Model):
             entrant_productivity=1.0,
         )
         self.market_inputs = inputs
+        self.enterprise_counts = agg.count
         if not self.market.converged:
             message = (
                 f"market did not converge in quarter {self.steps}: "
@@ -198,16 +254,15 @@ class RegionalEconomy(mesa.Model):
         """Exit after sustained losses, entry where profits are high, relocation or branching by logit."""
         params, pop, market = self.economy.enterprise, self.enterprises, self.market
         rows = pop.rows
-        revenue, profit = net_profit(pop, rows, self.sectors, market)
+        revenue, profit = net_profit(pop, rows, self.sectors, market, self.location_mass)
         leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, self.streams["exit"])
         self._count("exits_loss", pop.city[leaving])
         pop.remove(leaving)
         entrants = entry_decisions(
             self.sectors,
             market,
-            self.market_inputs.enterprise_count,
+            self.enterprise_counts,
             self.market_inputs.talent,
-            self.enterprise_share,
             self.mean_entrant_mass,
             params,
             self.streams["entry"],
@@ -225,6 +280,7 @@ class RegionalEconomy(mesa.Model):
             self.enterprise_moving_cost(),
             params,
             self.streams["relocation"],
+            self.location_mass,
             self.association_cost_multiplier(),
         )
         branching = self.streams["relocation"].random(len(movers)) < params.branch_share
@@ -241,7 +297,12 @@ class RegionalEconomy(mesa.Model):
     def _branch(self, rows: np.ndarray, destination: np.ndarray) -> None:
         pop = self.enterprises
         new = self.add_enterprises(
-            destination, pop.sector[rows], pop.owner_city[rows], self.streams["relocation"], productivity=pop.productivity[rows]
+            destination,
+            pop.sector[rows],
+            pop.owner_city[rows],
+            self.streams["relocation"],
+            productivity=pop.productivity[rows],
+            overhead=pop.overhead[rows],
         )
         pop.column("association")[new] = pop.association[rows]
         self._count("entries_branch", destination)
@@ -307,7 +368,7 @@ class RegionalEconomy(mesa.Model):
         The cost of living is the Cobb-Douglas price index (FKV 1999, eq. 4.4); congestion
         enters as a constant-elasticity housing cost of density (Helpman 1998 in reduced form).
         """
-        people = self.region.immobile_population + self.talent_per_city()
+        people = self.region.immobile_population + self.talent_per_city()  # congestion counts all residents
         density = np.maximum(people / self.region.land_km2, 1e-12)
         wage = self.market.entrant_wage if expected else self.market.wage
         with np.errstate(divide="ignore"):
@@ -338,6 +399,7 @@ class RegionalEconomy(mesa.Model):
     # ----- flow accounting ----------------------------------------------------------------
     def _reset_flows(self) -> None:
         self.flows = defaultdict(lambda: np.zeros(self.region.size))
+        self.transfers = np.zeros(self.region.size)
 
     def _count(self, flow: str, cities: np.ndarray, weights: np.ndarray | None = None) -> None:
         self.flows[flow] += np.bincount(np.asarray(cities, dtype=np.int64), weights=weights, minlength=self.region.size)

@@ -8,12 +8,31 @@ is recomputed whenever a rule changes a link.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
-from coopsim.config import ConfigError, RegionConfig
+from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
+from coopsim.region_data import CityRecord, LinkRecord, links_as_of, load_cities, load_links
+
+MONTHS_PER_QUARTER = 3
+QUARTERS_PER_YEAR = 4
+PEOPLE_PER_10K = 10_000.0
+
+
+@dataclass(frozen=True)
+class ScheduledLink:
+    """A link that opens (or gets faster) during the run: applied at the start of ``quarter``."""
+
+    quarter: int
+    a: str
+    b: str
+    mode: str
+    minutes: float
 
 
 @dataclass
@@ -31,6 +50,14 @@ class Region:
     lon: np.ndarray
     network: nx.MultiGraph
     trade_cost_override: float | None = None
+    groups: list[str] | None = None
+    gdp_2020: np.ndarray | None = None  # 100 million yuan, the calibration target (data regions)
+    start_date: datetime.date | None = None
+    scheduled_links: list[ScheduledLink] = field(default_factory=list)
+    core: int | None = None
+    partner: int | None = None
+    cohort_size: float | None = None  # people per talent agent, when the region sets its own scale
+    transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
     travel_minutes: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,15 +83,21 @@ class Region:
         return graph
 
     def shortest_travel_minutes(self) -> np.ndarray:
-        """All-pairs shortest travel time in minutes (K, K); raises if the network is disconnected."""
+        """All-pairs shortest travel time in minutes (K, K); raises if the network is disconnected.
+
+        Each change of link costs ``transfer_minutes`` (a trip over n links pays n - 1
+        transfers), so chaining short segments does not beat a direct service's timetable.
+        """
         graph = self.fastest_graph()
+        for _, _, data in graph.edges(data=True):
+            data["weight"] += self.transfer_minutes
         if self.size > 1 and not nx.is_connected(graph):
             parts = [sorted(self.city_names[i] for i in part) for part in nx.connected_components(graph)]
             raise ConfigError(f"region.links: the transport network of {self.name!r} is not connected; components {parts}")
         minutes = np.zeros((self.size, self.size))
         for source, lengths in nx.all_pairs_dijkstra_path_length(graph, weight="weight"):
             for target, length in lengths.items():
-                minutes[source, target] = length
+                minutes[source, target] = length - self.transfer_minutes if target != source else 0.0
         return minutes
 
     def set_link(self, a: str, b: str, mode: str, minutes: float) -> None:
@@ -94,8 +127,25 @@ class Region:
         return base[None, :, :] ** exponent
 
 
+def quarter_of(date: datetime.date, start: datetime.date) -> int:
+    """Index of the calendar quarter holding ``date``, counting the quarter of ``start`` as 0."""
+    return (date.year - start.year) * QUARTERS_PER_YEAR + (date.month - 1) // MONTHS_PER_QUARTER - (start.month - 1) // MONTHS_PER_QUARTER
+
+
 def build_region(cfg: RegionConfig) -> Region:
-    """Build a :class:`Region` from its (validated) config, applying two-city theory overrides."""
+    """Build a :class:`Region` from its (validated) config: inline cities, or packaged data tables."""
+    region = _region_from_data(cfg) if cfg.data is not None else _region_from_inline(cfg)
+    for key in ("core_city", "partner_city"):
+        name = getattr(cfg, key)
+        if name is not None and name not in region.city_names:
+            raise ConfigError(f"region.{key}: expected a city of the region {region.city_names}, got {name!r}")
+    region.core = region.index(cfg.core_city) if cfg.core_city is not None else None
+    region.partner = region.index(cfg.partner_city) if cfg.partner_city is not None else None
+    return region
+
+
+def _region_from_inline(cfg: RegionConfig) -> Region:
+    """Cities and links written in the config, with the two-city theory overrides."""
     names = list(cfg.cities)
     cities = [cfg.cities[name] for name in names]
     talent = np.array([c.talent for c in cities], dtype=float)
@@ -121,3 +171,119 @@ def build_region(cfg: RegionConfig) -> Region:
         network=network,
         trade_cost_override=cfg.trade_cost,
     )
+
+
+def _region_from_data(cfg: RegionConfig) -> Region:
+    """Cities and network from the packaged tables, scaled to agents (before calibration).
+
+    The region's talent (``talent_share`` of all residents) is allocated to cities by 2020 GDP
+    share (skilled workers concentrate where output does; per-city skill shares are not in
+    the data), the other residents are immobile; enterprise agents are split by GDP share; land is 2020 population over ``people_per_km2``, so that
+    initial densities are equal and congestion acts on growth only (land area is not in the
+    data). Links opened by ``start_date`` form the network; later rows are scheduled.
+    """
+    data = cfg.data
+    start = datetime.date.fromisoformat(data.start_date)
+    records = load_cities(_data_path(data.cities_table))
+    links = load_links(_data_path(data.links_table), records)
+    known = [r.name for r in records]
+    keep = list(data.cities) or known
+    for k, name in enumerate(keep):
+        if name not in known:
+            raise ConfigError(f"region.data.cities[{k}]: expected a city of {data.cities_table} {known}, got {name!r}")
+    kept_records = [r for r in records if r.name in keep]
+    rest = [r for r in records if r.name not in keep]
+    initial = links_as_of(links, start)
+    nodes = _city_nodes(kept_records, rest, data, initial)
+    names = [node["name"] for node in nodes]
+    population = np.array([node["population"] for node in nodes])
+    gdp = np.array([node["gdp"] for node in nodes])
+    talent = data.talent_share * population.sum() * gdp / gdp.sum()
+    if np.any(talent >= population):
+        raise ConfigError("region.data.talent_share: talent allocated by GDP share exceeds some city's population")
+    enterprises = _largest_remainder_split(data.enterprise_agents, gdp)
+    network = nx.MultiGraph()
+    network.add_nodes_from(range(len(names)))
+    for link in initial:
+        if link.a in names and link.b in names:
+            network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, minutes=float(link.minutes))
+    for node in nodes:
+        for other, minutes in node.get("rest_links", {}).items():
+            network.add_edge(names.index(node["name"]), names.index(other), mode="road", minutes=minutes)
+    scheduled = [
+        ScheduledLink(quarter_of(link.opened, start), link.a, link.b, link.mode, float(link.minutes))
+        for link in links
+        if link.opened is not None and link.opened > start and link.status != "planned" and link.a in names and link.b in names
+    ]
+    return Region(
+        name=cfg.name,
+        city_names=names,
+        immobile_population=population - talent,
+        talent=talent,
+        enterprises=enterprises,
+        amenity=np.zeros(len(names)),
+        land_km2=population / data.people_per_km2,
+        lat=np.array([node["lat"] for node in nodes]),
+        lon=np.array([node["lon"] for node in nodes]),
+        network=network,
+        groups=[node["group"] for node in nodes],
+        gdp_2020=gdp,
+        start_date=start,
+        scheduled_links=sorted(scheduled, key=lambda link: link.quarter),
+        cohort_size=data.people_per_talent_agent,
+        transfer_minutes=data.transfer_minutes,
+    )
+
+
+def _city_nodes(kept: list[CityRecord], rest: list[CityRecord], data: RegionDataConfig, initial: list[LinkRecord]) -> list[dict]:
+    """One node per kept city, plus one aggregated node for the rest when ``rest_name`` is set.
+
+    The aggregate sits at the population-weighted centroid; its road link to each kept city
+    takes the population-weighted mean shortest time from its members over the full network.
+    """
+    nodes = [
+        {
+            "name": r.name,
+            "population": r.population_10k * PEOPLE_PER_10K,
+            "gdp": r.gdp_100m_yuan,
+            "lat": r.lat,
+            "lon": r.lon,
+            "group": r.group,
+        }
+        for r in kept
+    ]
+    if not rest or data.rest_name is None:
+        return nodes
+    weight = np.array([r.population_10k for r in rest])
+    full = nx.Graph()
+    for link in initial:
+        if not full.has_edge(link.a, link.b) or full[link.a][link.b]["weight"] > link.minutes:
+            full.add_edge(link.a, link.b, weight=link.minutes)
+    times = dict(nx.all_pairs_dijkstra_path_length(full, weight="weight"))
+    rest_links = {r.name: float(np.average([times[m.name][r.name] for m in rest], weights=weight)) for r in kept}
+    nodes.append(
+        {
+            "name": data.rest_name,
+            "population": float(weight.sum() * PEOPLE_PER_10K),
+            "gdp": float(sum(r.gdp_100m_yuan for r in rest)),
+            "lat": float(np.average([r.lat for r in rest], weights=weight)),
+            "lon": float(np.average([r.lon for r in rest], weights=weight)),
+            "group": "rest (aggregated)",
+            "rest_links": rest_links,
+        }
+    )
+    return nodes
+
+
+def _data_path(name: str) -> Path:
+    """A file packaged in ``coopsim/data`` by its name, or else a path as given."""
+    packaged = Path(str(files("coopsim.data") / name))
+    return packaged if packaged.is_file() else Path(name)
+
+
+def _largest_remainder_split(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split an integer total in proportion to weights, rounding by largest remainders (Hamilton's method)."""
+    exact = total * np.asarray(weights, dtype=float) / np.sum(weights)
+    counts = np.floor(exact).astype(np.int64)
+    counts[np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]] += 1
+    return counts

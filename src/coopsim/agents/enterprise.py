@@ -1,7 +1,7 @@
 """Enterprises: Dixit-Stiglitz variety producers that earn profits, enter, exit, relocate and branch.
 
 State lives in an :class:`~coopsim.agents.population.ArrayPopulation` with columns
-``city, sector, owner_city, productivity, age, loss_streak, association``; every decision
+``city, sector, owner_city, productivity, age, loss_streak, overhead, association``; every decision
 below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of one row.
 """
 
@@ -21,9 +21,10 @@ ENTERPRISE_COLUMNS = {
     "city": np.int64,
     "sector": np.int64,
     "owner_city": np.int64,
-    "productivity": np.float64,
+    "productivity": np.float64,  # the enterprise's own efficiency; times its location's productivity z_si
     "age": np.int64,
     "loss_streak": np.int64,
+    "overhead": np.float64,  # fixed-cost units: the idiosyncratic size weight, mean 1
     "association": np.int64,  # -1: no association
 }
 
@@ -82,39 +83,53 @@ class EnterpriseAggregates:
 
     productivity_mass: np.ndarray
     count: np.ndarray
+    overhead: np.ndarray
     owned_productivity_mass: np.ndarray
-    owned_count: np.ndarray
+    owned_overhead: np.ndarray
 
 
-def aggregate(pop: ArrayPopulation, sectors: SectorParameters, n_cities: int) -> EnterpriseAggregates:
-    """Sum ``phi ** (sigma_s - 1)`` and counts by (sector, city[, owner]) with ``np.bincount``."""
+def aggregate(
+    pop: ArrayPopulation, sectors: SectorParameters, n_cities: int, location_mass: np.ndarray | None = None
+) -> EnterpriseAggregates:
+    """Sum ``(z_si phi) ** (sigma_s - 1)``, counts and overheads by (sector, city[, owner]) with ``np.bincount``.
+
+    ``location_mass`` is ``z_si ** (sigma_s - 1)`` (S, K), the location's productivity (ones if None).
+    """
     rows = pop.rows
     S, K = len(sectors.sigma), n_cities
     sector, city, owner = pop.sector[rows], pop.city[rows], pop.owner_city[rows]
     mass = sectors.productivity_mass(sector, pop.productivity[rows])
+    if location_mass is not None:
+        mass = mass * location_mass[sector, city]
     flat = (sector * K + city) * K + owner
     owned_mass = np.bincount(flat, weights=mass, minlength=S * K * K).reshape(S, K, K)
-    owned_count = np.bincount(flat, minlength=S * K * K).reshape(S, K, K).astype(float)
-    return EnterpriseAggregates(owned_mass.sum(axis=2), owned_count.sum(axis=2), owned_mass, owned_count)
+    owned_overhead = np.bincount(flat, weights=pop.overhead[rows], minlength=S * K * K).reshape(S, K, K)
+    count = np.bincount(sector * K + city, minlength=S * K).reshape(S, K).astype(float)
+    return EnterpriseAggregates(owned_mass.sum(axis=2), count, owned_overhead.sum(axis=2), owned_mass, owned_overhead)
 
 
-def profit_in_every_city(sectors: SectorParameters, market: MarketSolution, sector, productivity) -> np.ndarray:
+def profit_in_every_city(sectors: SectorParameters, market: MarketSolution, sector, productivity, overhead, location_mass) -> np.ndarray:
     """Net profit each given enterprise would earn in each city (N, K), at this quarter's prices.
 
-    ``pi_e(j) = phi_e^(sigma-1) c_sj^(1-sigma) MA_sj / sigma - F_s w_j`` (Dixit-Stiglitz
-    constant mark-up with fixed talent cost; FKV 1999, eq. 4.13 generalised).
+    ``pi_e(j) = (z_sj phi_e)^(sigma-1) c_sj^(1-sigma) MA_sj / sigma - F_s o_e w_j`` (Dixit-Stiglitz
+    constant mark-up with fixed talent cost; FKV 1999, eq. 4.13 generalised). The overhead
+    ``o_e`` scales with the enterprise's idiosyncratic size, so dispersion shapes sizes but
+    not survival (no Melitz 2003 selection; a stated simplification).
     """
     operating = (
-        sectors.productivity_mass(sector, productivity)[:, None] * (market.revenue_per_mass(sectors) / sectors.sigma[:, None])[sector]
+        sectors.productivity_mass(sector, productivity)[:, None]
+        * (location_mass * market.revenue_per_mass(sectors) / sectors.sigma[:, None])[sector]
     )
-    return operating - sectors.fixed_talent[sector][:, None] * market.wage[None, :]
+    return operating - (sectors.fixed_talent[sector] * overhead)[:, None] * market.wage[None, :]
 
 
-def net_profit(pop: ArrayPopulation, rows, sectors: SectorParameters, market: MarketSolution) -> tuple[np.ndarray, np.ndarray]:
+def net_profit(
+    pop: ArrayPopulation, rows, sectors: SectorParameters, market: MarketSolution, location_mass: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Revenue and net profit of the given enterprises where they are (each (N,))."""
     sector, city = pop.sector[rows], pop.city[rows]
-    revenue = market.enterprise_revenue(sectors, sector, city, pop.productivity[rows])
-    profit = revenue / sectors.sigma[sector] - sectors.fixed_talent[sector] * market.wage[city]
+    revenue = market.enterprise_revenue(sectors, sector, city, pop.productivity[rows]) * location_mass[sector, city]
+    profit = revenue / sectors.sigma[sector] - sectors.fixed_talent[sector] * pop.overhead[rows] * market.wage[city]
     return revenue, profit
 
 
@@ -127,7 +142,7 @@ def understaffed_closures(
     that, randomly chosen enterprises close (reported as exits for labour shortage).
     """
     rows = pop.rows
-    need = sectors.fixed_talent[pop.sector[rows]]
+    need = sectors.fixed_talent[pop.sector[rows]] * pop.overhead[rows]
     if not np.any(need > 0):
         return np.empty(0, dtype=np.int64)
     closures = []
@@ -180,7 +195,6 @@ def entry_decisions(
     market: MarketSolution,
     count: np.ndarray,
     talent: np.ndarray,
-    enterprise_share: np.ndarray,
     mean_entrant_mass: np.ndarray,
     params: EnterpriseConfig,
     rng: np.random.Generator,
@@ -190,13 +204,15 @@ def entry_decisions(
     An entrant of mean productivity expects margin ``m = pi / (r / sigma)``; expected
     entrants are ``entry_rate * gap(m) * max(n_si, pool_si)`` with the zero-profit gap of
     :func:`zero_profit_gap` and a pool of would-be founders
-    ``entry_pool_per_talent * L_i * share_s`` where the sector is thin or absent, so that entry
+    ``entry_pool_share * (L_i / L) * n_s``, the city's talent share of the sector's
+    enterprises, where the sector is thin or absent (scale-free), so that entry
     stops where profits vanish (free entry, FKV 1999 eq. 4.16).
     """
     operating = mean_entrant_mass * market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None] * market.wage[None, :]
     margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, 1e-300), 0.0)
-    pool = params.entry_pool_per_talent * talent[None, :] * enterprise_share[:, None]
+    talent_share = talent / talent.sum() if talent.sum() > 0 else np.zeros_like(talent)
+    pool = params.entry_pool_share * talent_share[None, :] * count.sum(axis=1, keepdims=True)
     expected = params.entry_rate * np.maximum(zero_profit_gap(margin), 0.0) * np.maximum(count, pool)
     return rng.poisson(expected)
 
@@ -209,6 +225,7 @@ def relocation_choices(
     moving_cost: np.ndarray,
     params: EnterpriseConfig,
     rng: np.random.Generator,
+    location_mass: np.ndarray,
     association_cost_multiplier: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Enterprises that move (or branch) and their destination city.
@@ -225,9 +242,9 @@ def relocation_choices(
     if len(reconsider) == 0 or moving_cost.shape[0] < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
-    profits = profit_in_every_city(sectors, market, sector, phi)
+    profits = profit_in_every_city(sectors, market, sector, phi, pop.overhead[reconsider], location_mass)
     here = profits[np.arange(len(reconsider)), city]
-    revenue = market.enterprise_revenue(sectors, sector, city, phi)
+    revenue = market.enterprise_revenue(sectors, sector, city, phi) * location_mass[sector, city]
     cost = moving_cost[city]
     if association_cost_multiplier is not None:
         cost = cost * association_cost_multiplier[pop.association[reconsider]]

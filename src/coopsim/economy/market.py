@@ -7,8 +7,10 @@ their aggregates per (sector, city) and per (sector, city, owner city).
 
 Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
 
-* marginal cost ``c_si = w_i ** alpha_s`` with the outside good (immobile labour) as
-  numeraire, and the Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the
+* marginal cost ``c_si = w_i ** alpha_s a_i ** (1 - alpha_s)``, Cobb-Douglas in talent and
+  immobile labour, whose wage ``a_i`` is the productivity of the local base in the
+  freely traded outside good (the numeraire; ``a_i = 1`` in the textbook models), with the
+  Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the
   unit input requirement equals ``rho_s = (sigma_s - 1) / sigma_s``, so that the
   mill price is ``p_e = c_si / phi_e``;
 * Dixit-Stiglitz price index (FKV eq. 4.27 generalised to heterogeneous firms)
@@ -18,11 +20,13 @@ Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
   so that an enterprise's revenue is ``r_e = phi_e ** (sigma-1) c_si ** (1-sigma) MA_si``
   (Redding & Venables 2004, JIE, eq. 6);
 * operating profit ``r_e / sigma_s`` (constant mark-up), net profit
-  ``r_e / sigma_s - F_s w_i`` with ``F_s`` talent units of fixed cost;
+  ``r_e / sigma_s - F_s o_e w_i`` with ``F_s`` talent units of fixed cost per unit of
+  overhead ``o_e`` (1 for identical enterprises);
 * talent market clearing (FKV eq. 5.3 before free entry): the talent wage bill on
   variable inputs is the Cobb-Douglas share ``alpha_s`` of variable cost ``rho_s r``,
-  so ``w_i (L_i - sum_s F_s n_si) = sum_s alpha_s rho_s R_si``;
-* income (FKV eq. 5.1 plus profits) ``Y_j = immobile_j + w_j L_j + net profits owned in j``.
+  so ``w_i (L_i - sum_s F_s o_si) = sum_s alpha_s rho_s R_si``;
+* income (FKV eq. 5.1 plus profits and transfers)
+  ``Y_j = a_j immobile_j + w_j L_j + net profits owned in j + transfers_j``.
 
 With one sector, ``alpha = 1``, identical enterprises at their zero-profit number
 ``n_i = L_i / (sigma F)``, these are exactly the Krugman (1991) core-periphery
@@ -73,21 +77,36 @@ class MarketInputs:
     """Where production factors are this quarter, aggregated for the market.
 
     productivity_mass: ``A_si`` (S, K), sum of ``phi ** (sigma_s - 1)`` of enterprises.
-    enterprise_count: ``n_si`` (S, K).
+    overhead: fixed-cost units ``o_si`` (S, K): enterprises weighted by their overhead
+        (the number of enterprises when all are alike); each unit needs ``F_s`` talent.
     owned_productivity_mass: (S, K, K) ``A`` split by owner city (last axis).
-    owned_count: (S, K, K) enterprise counts split by owner city.
+    owned_overhead: (S, K, K) fixed-cost units split by owner city.
     talent: ``L_i`` (K,), people.
-    immobile: immobile population (K,), earning the numeraire wage 1.
+    immobile: immobile population (K,).
     trade_cost: iceberg factors ``tau_sij`` (S, K, K), >= 1, diagonal 1.
+    local_wage: wage ``a_i`` of immobile labour (K,), the local base's productivity in the
+        outside good (1 in the textbook models).
+    transfers: income moved between cities this quarter by agreement rules (K,); sums to
+        minus any stated costs.
     """
 
     productivity_mass: np.ndarray
-    enterprise_count: np.ndarray
+    overhead: np.ndarray
     owned_productivity_mass: np.ndarray
-    owned_count: np.ndarray
+    owned_overhead: np.ndarray
     talent: np.ndarray
     immobile: np.ndarray
     trade_cost: np.ndarray
+    local_wage: np.ndarray | None = None
+    transfers: np.ndarray | None = None
+
+    def base_wage(self) -> np.ndarray:
+        """Immobile labour's wage per city (ones when not given)."""
+        return np.ones_like(self.talent) if self.local_wage is None else self.local_wage
+
+    def base_transfers(self) -> np.ndarray:
+        """Transfers per city (zeros when not given)."""
+        return np.zeros_like(self.talent) if self.transfers is None else self.transfers
 
 
 @dataclass(frozen=True)
@@ -136,11 +155,11 @@ def market_access(sectors: SectorParameters, income, price, trade_cost) -> np.nd
     return np.einsum("sij,sj->si", trade_cost ** (1.0 - sectors.sigma)[:, None, None], demand)
 
 
-def break_even_wage(sectors: SectorParameters, access, productivity: float = 1.0) -> np.ndarray:
+def break_even_wage(sectors: SectorParameters, access, productivity: float = 1.0, local_wage=1.0) -> np.ndarray:
     """Talent wage at which an entrant with productivity ``phi`` makes zero net profit.
 
-    Solves ``phi^(sigma-1) w^(alpha (1-sigma)) MA / sigma = F w`` for ``w``:
-    ``w = [phi^(sigma-1) MA / (sigma F)] ** (1 / (1 + alpha (sigma - 1)))``. With one
+    Solves ``phi^(sigma-1) (w^alpha a^(1-alpha))^(1-sigma) MA / sigma = F w`` for ``w``:
+    ``w = [phi^(sigma-1) a^((1-alpha)(1-sigma)) MA / (sigma F)] ** (1 / (1 + alpha (sigma - 1)))``. With one
     sector and ``alpha = 1`` this is Krugman's (1991) wage equation (FKV eq. 5.3).
     Returns the best over sectors (S, K) -> (K,); sectors without fixed talent cost are skipped.
     """
@@ -148,7 +167,8 @@ def break_even_wage(sectors: SectorParameters, access, productivity: float = 1.0
     fixed = sectors.fixed_talent[:, None]
     alpha = sectors.talent_input_share[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        wage = (productivity ** (sigma - 1.0) * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * (sigma - 1.0)))
+        base = np.asarray(local_wage, dtype=float) ** ((1.0 - alpha) * (1.0 - sigma))
+        wage = (productivity ** (sigma - 1.0) * base * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * (sigma - 1.0)))
     wage = np.where((fixed > 0) & np.isfinite(wage), wage, 0.0)
     return wage.max(axis=0)
 
@@ -173,10 +193,11 @@ def solve_market(
     reported in the solution (``converged=False``), never hidden.
     """
     K = inputs.talent.shape[0]
-    variable_talent = inputs.talent - sectors.fixed_talent @ inputs.enterprise_count
-    staffed = (inputs.enterprise_count.sum(axis=0) > 0) & (variable_talent > 0)
-    needs_talent = sectors.talent_input_share @ inputs.enterprise_count > 0
-    if np.any((inputs.enterprise_count.sum(axis=0) > 0) & (variable_talent <= 0) & needs_talent):
+    variable_talent = inputs.talent - sectors.fixed_talent @ inputs.overhead
+    present = inputs.productivity_mass.sum(axis=0) > 0
+    staffed = present & (variable_talent > 0)
+    needs_talent = sectors.talent_input_share @ inputs.overhead > 0
+    if np.any(present & (variable_talent <= 0) & needs_talent):
         raise ValueError("talent market infeasible: some city has fewer talent than its enterprises' fixed talent needs; staff them first")
     wage = np.ones(K) if initial_wage is None else np.where(initial_wage > 0, initial_wage, 1.0)
     employed_talent = np.where(staffed, inputs.talent, 0.0)
@@ -196,7 +217,8 @@ def solve_market(
         elasticity = 1.0 + (bill_weight * alpha * (sigma - 1.0)).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = wage * (cleared / wage) ** (1.0 / elasticity)
-        new_wage = np.where(staffed & (talent_bill > 0), newton, break_even_wage(sectors, state.access, entrant_productivity))
+        entrant = break_even_wage(sectors, state.access, entrant_productivity, inputs.base_wage())
+        new_wage = np.where(staffed & (talent_bill > 0), newton, entrant)
         new_wage = np.where(new_wage > 0, new_wage, wage)
         residual = _relative_change(wage, new_wage)
         if residual < tolerance:
@@ -213,7 +235,7 @@ def solve_market(
         revenue=state.revenue,
         owner_profit=state.owner_profit,
         staffed=staffed,
-        entrant_wage=break_even_wage(sectors, state.access, entrant_productivity),
+        entrant_wage=break_even_wage(sectors, state.access, entrant_productivity, inputs.base_wage()),
         converged=bool(residual < tolerance),
         iterations=iteration,
         residual=residual,
@@ -236,18 +258,19 @@ def _evaluate(sectors: SectorParameters, inputs: MarketInputs, wage: np.ndarray,
     Given wages, price indices are fixed and owners' profits are linear in incomes, so
     incomes solve the K x K linear system ``Y = b + M Y`` exactly (the income
     multiplier of FKV 1999, eq. 5.1, with profits): ``b`` holds immobile wages, talent
-    wages and fixed costs, ``M_jk`` the operating profit owned in ``j`` per unit of
+    wages, fixed costs and transfers, ``M_jk`` the operating profit owned in ``j`` per unit of
     spending in ``k``.
     """
     sigma = sectors.sigma[:, None]
-    unit_cost = wage[None, :] ** sectors.talent_input_share[:, None]
+    alpha = sectors.talent_input_share[:, None]
+    unit_cost = wage[None, :] ** alpha * inputs.base_wage()[None, :] ** (1.0 - alpha)
     price = price_index(sectors, inputs.productivity_mass, unit_cost, inputs.trade_cost)
     # spending in k reaching a unit of productivity mass in i: mu_s tau_sik^(1-sigma) P_sk^(sigma-1)
     reach = sectors.expenditure_share[:, None, None] * inputs.trade_cost ** (1.0 - sigma)[:, :, None] * (price ** (sigma - 1.0))[:, None, :]
     margin = unit_cost ** (1.0 - sigma) / sigma  # operating profit per unit productivity mass per unit access
     multiplier = np.einsum("sij,si,sik->jk", inputs.owned_productivity_mass, margin, reach)
-    fixed_cost = np.einsum("sio,s,i->o", inputs.owned_count, sectors.fixed_talent, wage)
-    base = inputs.immobile + wage * employed_talent - fixed_cost
+    fixed_cost = np.einsum("sio,s,i->o", inputs.owned_overhead, sectors.fixed_talent, wage)
+    base = inputs.base_wage() * inputs.immobile + wage * employed_talent - fixed_cost + inputs.base_transfers()
     income = np.linalg.solve(np.eye(len(wage)) - multiplier, base)
     access = np.einsum("sik,k->si", reach, income)
     scale = unit_cost ** (1.0 - sigma) * access

@@ -1,0 +1,154 @@
+"""Calibrating an empirical region's initial state to its data: a steady state at step 0.
+
+As in quantitative spatial economics (Redding & Rossi-Hansberg 2017, Annual Review of
+Economics, section 4: fundamentals are inverted from observed outcomes), unobserved
+fundamentals are chosen so that the model's initial equilibrium reproduces the data and is
+at rest:
+
+* the productivity ``a_i`` of each city's local base (the wage of immobile labour in the
+  freely traded outside good) is chosen so that each city's GDP share matches its 2020 share;
+* each (sector, city) productivity ``z_si`` is chosen so that its enterprises, as many as the
+  region's configured agents split by GDP and sector shares, make zero profit on average
+  (free entry, FKV 1999 eq. 4.16): there is no entry or exit at rest;
+* each sector's talent per enterprise for fixed costs is scaled so that the sector as a whole
+  breaks even: with Cobb-Douglas spending its operating profit is ``mu_s Y / sigma`` whatever
+  its productivity, so only fixed costs can set its zero-profit level, while ``z_si`` (one
+  normalisation per sector) places enterprises across cities;
+* amenities make talent's utility equal across cities (the spatial equilibrium of Roback
+  1982), so nobody gains by moving at step 0.
+
+The iteration is a damped fixed point on ``a``, ``z`` and the fixed-talent scales, each
+updated from the market solution of the previous round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
+from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market
+from coopsim.region import Region
+
+LOCAL_WAGE_STEP = 0.5  # geometric damping of the update of local-base productivity
+LOCAL_WAGE_FLOOR = 0.5  # a round may at most halve a city's local-base productivity
+PRODUCTIVITY_STEP = 0.5  # geometric damping of the update of (sector, city) productivity
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated fundamentals of a region's initial state, and how well they fit."""
+
+    local_wage: np.ndarray  # (K,) a_i
+    productivity: np.ndarray  # (S, K) z_si, multiplying enterprises' idiosyncratic productivity
+    enterprise_counts: np.ndarray  # (S, K) integers
+    fixed_talent_scale: np.ndarray  # (S,)
+    amenity: np.ndarray  # (K,)
+    gdp_share_error: np.ndarray  # (K,) relative error of the model's GDP shares at the fit
+    rounds: int
+
+
+def scaled_sectors(sectors: SectorParameters, scale) -> SectorParameters:
+    """Sector parameters with each sector's fixed talent need multiplied by its ``scale``."""
+    return replace(sectors, fixed_talent=sectors.fixed_talent * scale)
+
+
+def calibrate_region(
+    region: Region,
+    sectors: SectorParameters,
+    economy: EconomyConfig,
+    data: RegionDataConfig,
+    trade_cost: np.ndarray,
+    mean_entrant_mass: np.ndarray,
+    enterprise_share: np.ndarray,
+) -> Calibration:
+    """Fit local-base productivity, (sector, city) productivity, the fixed-talent scale and amenities."""
+    target = region.gdp_2020 / region.gdp_2020.sum()
+    K = region.size
+    counts = _round_counts(enterprise_share[:, None] * region.enterprises[None, :].astype(float), data.enterprise_agents)
+    scale = np.ones(len(sectors.sigma))
+    occupied = counts > 0
+    local_wage = np.ones(K)
+    power = np.ones_like(counts, dtype=float)  # z_si ** (sigma - 1)
+    wage = None
+    solver = economy.solver
+    error = np.full(K, np.inf)
+    for rounds in range(1, data.calibration_max_rounds + 1):
+        scaled = scaled_sectors(sectors, scale)
+        _check_staffing(scaled, counts, region, economy.enterprise.staffing_margin)
+        market = _solve(scaled, counts * mean_entrant_mass * power, counts, region, trade_cost, local_wage, wage, solver)
+        wage = market.wage
+        gdp = _gdp(scaled, market, counts, region, local_wage)
+        error = (gdp / gdp.sum()) / target - 1.0
+        operating = mean_entrant_mass * power * market.revenue_per_mass(scaled) / scaled.sigma[:, None]
+        fixed = scaled.fixed_talent[:, None] * market.wage[None, :]
+        profit_error = np.where(occupied, operating / fixed - 1.0, 0.0)
+        if np.max(np.abs(error)) < data.calibration_tolerance and np.max(np.abs(profit_error)) < data.break_even_tolerance:
+            break
+        ratio = fixed / np.maximum(operating, 1e-300)
+        power = power * ratio**PRODUCTIVITY_STEP
+        power = power / (np.sum(power * counts, axis=1, keepdims=True) / counts.sum(axis=1, keepdims=True))
+        sector_ratio = (operating * counts).sum(axis=1) / (fixed * counts).sum(axis=1)
+        scale = scale * sector_ratio**PRODUCTIVITY_STEP
+        other_income = gdp - local_wage * region.immobile_population
+        wanted = (target * gdp.sum() - other_income) / region.immobile_population
+        wanted = np.maximum(wanted, LOCAL_WAGE_FLOOR * local_wage)
+        local_wage = local_wage ** (1.0 - LOCAL_WAGE_STEP) * wanted**LOCAL_WAGE_STEP
+    else:
+        raise ConfigError(
+            f"region.data.calibration_max_rounds: calibration did not reach its tolerances in {data.calibration_max_rounds} rounds "
+            f"(largest GDP-share error {np.max(np.abs(error)):.3g}, largest break-even error {np.max(np.abs(profit_error)):.3g})"
+        )
+    amenity = _equalising_amenity(market, scaled, region, economy)
+    productivity = power ** (1.0 / (scaled.sigma[:, None] - 1.0))
+    return Calibration(local_wage, productivity, counts, scale, amenity, error, rounds)
+
+
+def _check_staffing(sectors: SectorParameters, counts: np.ndarray, region: Region, margin: float) -> None:
+    need = sectors.fixed_talent @ counts
+    over = need > (1.0 - margin) * region.talent
+    if np.any(over):
+        raise ConfigError(
+            f"region.data.enterprise_agents: fixed talent needs exceed the staffing limit in {np.array(region.city_names)[over].tolist()}"
+        )
+
+
+def _solve(sectors, mass, counts, region, trade_cost, local_wage, wage, solver) -> MarketSolution:
+    K = region.size
+    owned_mass = np.zeros(counts.shape + (K,))
+    owned_overhead = np.zeros(counts.shape + (K,))
+    owned_mass[:, np.arange(K), np.arange(K)] = mass
+    owned_overhead[:, np.arange(K), np.arange(K)] = counts
+    inputs = MarketInputs(mass, counts, owned_mass, owned_overhead, region.talent, region.immobile_population, trade_cost, local_wage)
+    market = solve_market(
+        sectors, inputs, initial_wage=wage, damping=solver.damping, tolerance=solver.tolerance, max_iterations=solver.max_iterations
+    )
+    if not market.converged:
+        raise ConfigError(f"economy.solver: the market did not converge during calibration (residual {market.residual:.3g})")
+    return market
+
+
+def _gdp(sectors, market: MarketSolution, counts, region, local_wage) -> np.ndarray:
+    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ counts)
+    return local_wage * region.immobile_population + market.wage * region.talent + local_profit
+
+
+def _equalising_amenity(market: MarketSolution, sectors, region, economy: EconomyConfig) -> np.ndarray:
+    """Amenities that make talent's utility equal everywhere (Roback 1982), mean zero."""
+    people = region.immobile_population + region.talent
+    log_real_wage = (
+        np.log(market.entrant_wage)
+        - np.log(market.cost_of_living(sectors.expenditure_share))
+        - economy.congestion_elasticity * np.log(people / region.land_km2)
+    )
+    amenity = -log_real_wage
+    return amenity - amenity.mean()
+
+
+def _round_counts(counts: np.ndarray, total: int) -> np.ndarray:
+    """Integer counts with the given total, by largest remainders over all (sector, city) cells."""
+    flat = counts.ravel() * total / counts.sum()
+    whole = np.floor(flat).astype(np.int64)
+    whole[np.argsort(-(flat - whole), kind="stable")[: total - whole.sum()]] += 1
+    return whole.reshape(counts.shape)
