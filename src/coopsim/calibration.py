@@ -74,7 +74,7 @@ def calibrate_region(
     wage = None
     solver = economy.solver
     error = np.full(K, np.inf)
-    for rounds in range(1, data.calibration_max_rounds + 1):
+    for rounds in range(1, data.calibration_max_rounds + 1):  # noqa: B007 (reported in the result)
         scaled = scaled_sectors(sectors, scale)
         _check_staffing(scaled, counts, region, economy.enterprise.staffing_margin)
         market = _solve(scaled, counts * mean_entrant_mass * power, counts, region, trade_cost, local_wage, wage, solver)

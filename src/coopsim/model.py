@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import mesa
 import numpy as np
+import pandas as pd
 from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
@@ -346,6 +347,25 @@ class RegionalEconomy(mesa.Model):
             agent.remove()
         self._enterprise_snapshot = [Enterprise(self, uid) for uid in self.enterprises.uid[self.enterprises.rows].tolist()]
         return AgentSet(self._enterprise_snapshot, random=self.random)
+
+    def cities_table(self) -> pd.DataFrame:
+        """The region's cities with their place, group and initial people (saved with each run, for maps)."""
+        region = self.region
+        return pd.DataFrame({
+            "name": region.city_names,
+            "group": region.groups or ["city"] * region.size,
+            "lat": region.lat,
+            "lon": region.lon,
+            "immobile_population": region.immobile_population,
+            "talent_start": region.talent,
+            "gdp_2020": region.gdp_2020 if region.gdp_2020 is not None else np.nan,
+        })
+
+    def links_table(self) -> pd.DataFrame:
+        """The transport network as it is now: one row per link and mode, with minutes."""
+        names = self.region.city_names
+        rows = [(names[a], names[b], d["mode"], d["minutes"]) for a, b, d in self.region.network.edges(data=True)]
+        return pd.DataFrame(rows, columns=["a", "b", "mode", "minutes"])
 
     # ----- derived quantities -------------------------------------------------------------
     def talent_per_city(self) -> np.ndarray:

@@ -147,3 +147,36 @@ def _draw_cities(ax: Axes, cities: pd.DataFrame, sizes: np.ndarray) -> list[Line
             row.name, (row.lon, row.lat), xytext=LABEL_OFFSET_PT, textcoords="offset points", fontsize=LABEL_FONT_SIZE, zorder=LABEL_ZORDER
         )
     return handles
+
+
+TIME_PATH_FIGSIZE_INCHES = (9.0, 5.0)
+HIGHLIGHT_LINEWIDTH = 2.5
+BACKGROUND_LINEWIDTH = 0.8
+BACKGROUND_ALPHA = 0.5
+
+
+def time_paths(metrics: pd.DataFrame, metric: str, highlight: Sequence[str] = (), ax: Axes | None = None) -> Figure:
+    """One line per city of ``metric`` over quarters, from tidy metrics (``step, city, metric, value``).
+
+    Cities in ``highlight`` (e.g. the core and the partner) are drawn thick and labelled; the
+    others thin and grey-ish. Raises if the metric is not in the table.
+    """
+    _require_columns(metrics, ("step", "city", "metric", "value"), "metrics")
+    data = metrics[(metrics["metric"] == metric) & (metrics["city"] != "region")]
+    if data.empty:
+        raise ValueError(f"metric {metric!r} not found in metrics (have {sorted(metrics['metric'].unique())})")
+    wide = data.pivot(index="step", columns="city", values="value").sort_index()
+    if ax is None:
+        figure = Figure(figsize=TIME_PATH_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    for city in wide.columns:
+        if city in highlight:
+            ax.plot(wide.index, wide[city], linewidth=HIGHLIGHT_LINEWIDTH, label=city)
+        else:
+            ax.plot(wide.index, wide[city], linewidth=BACKGROUND_LINEWIDTH, alpha=BACKGROUND_ALPHA, color="0.5")
+    ax.set_xlabel("quarter (step 0 = start)")
+    ax.set_ylabel(metric)
+    if highlight:
+        ax.legend(loc="best")
+    return ax.figure

@@ -178,9 +178,10 @@ def _region_from_data(cfg: RegionConfig) -> Region:
 
     The region's talent (``talent_share`` of all residents) is allocated to cities by 2020 GDP
     share (skilled workers concentrate where output does; per-city skill shares are not in
-    the data), the other residents are immobile; enterprise agents are split by GDP share; land is 2020 population over ``people_per_km2``, so that
-    initial densities are equal and congestion acts on growth only (land area is not in the
-    data). Links opened by ``start_date`` form the network; later rows are scheduled.
+    the data), the other residents are immobile; enterprise agents are split by GDP share;
+    land is 2020 population over ``people_per_km2``, so that initial densities are equal and
+    congestion acts on growth only (land area is not in the data). Links opened by
+    ``start_date`` form the network; later rows are scheduled.
     """
     data = cfg.data
     start = datetime.date.fromisoformat(data.start_date)

@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 METRICS_FILE = "metrics.parquet"
+CITIES_FILE = "cities.parquet"
+LINKS_FILE = "links.parquet"
 CONFIG_FILE = "config.yaml"
 STATUS_FILE = "run.json"
 PACKAGES = ("coopsim", "mesa", "numpy", "pandas", "pyarrow", "networkx", "hydra-core", "omegaconf", "scipy")
@@ -60,12 +62,19 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
-def write_run(output_dir: Path, resolved_config_yaml: str, seed: int, metrics: pd.DataFrame, info: dict) -> None:
-    """Write a complete run folder; ``run.json`` (the completion marker) goes last."""
+def write_run(
+    output_dir: Path, resolved_config_yaml: str, seed: int, metrics: pd.DataFrame, info: dict, tables: dict[str, pd.DataFrame] | None = None
+) -> None:
+    """Write a complete run folder; ``run.json`` (the completion marker) goes last.
+
+    ``tables`` are extra Parquet files by name (the region's cities and links, for maps).
+    """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / STATUS_FILE).unlink(missing_ok=True)
     atomic_write_bytes(output_dir / CONFIG_FILE, resolved_config_yaml.encode())
+    for name, table in (tables or {}).items():
+        atomic_write_parquet(output_dir / name, table)
     atomic_write_parquet(output_dir / METRICS_FILE, metrics)
     status = {"status": "complete", "seed": int(seed), "versions": package_versions(), **info}
     atomic_write_bytes(output_dir / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True).encode())
@@ -77,6 +86,22 @@ def is_complete(run_dir: Path) -> bool:
     if not path.exists():
         return False
     return json.loads(path.read_text()).get("status") == "complete"
+
+
+def latest_run(root: Path) -> Path:
+    """The most recently completed run folder under ``root`` (searched recursively)."""
+    runs = [path.parent for path in Path(root).rglob(STATUS_FILE) if is_complete(path.parent)]
+    if not runs:
+        raise FileNotFoundError(f"{root}: no complete run found (no {STATUS_FILE} with status complete)")
+    return max(runs, key=lambda run: (run / STATUS_FILE).stat().st_mtime)
+
+
+def read_table(run_dir: Path, name: str) -> pd.DataFrame:
+    """One of a complete run's Parquet tables (``cities.parquet``, ``links.parquet``)."""
+    run_dir = Path(run_dir)
+    if not is_complete(run_dir):
+        raise FileNotFoundError(f"{run_dir}: no complete run here ({STATUS_FILE} missing or not complete)")
+    return pd.read_parquet(run_dir / name)
 
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:

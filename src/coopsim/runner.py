@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from coopsim.config import CoopsimConfig, register_configs, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
-from coopsim.results import write_run
+from coopsim.results import CITIES_FILE, LINKS_FILE, write_run
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,14 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> Path:
     output_dir = Path(output_dir)
     started = time.perf_counter()
     model, metrics = simulate(cfg, show_progress=True)
+    tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table()}
     elapsed = time.perf_counter() - started
     info = {
         "steps": int(cfg.steps),
         "seconds": round(elapsed, 3),
         "market_nonconverged_quarters": int((metrics.query("metric == 'market_converged'")["value"] == 0).sum()),
     }
-    write_run(output_dir, OmegaConf.to_yaml(cfg, resolve=True), int(cfg.seed), metrics, info)
+    write_run(output_dir, OmegaConf.to_yaml(cfg, resolve=True), int(cfg.seed), metrics, info, tables)
     log.info("run finished in %.2f s; results in %s", elapsed, output_dir)
     return output_dir
 

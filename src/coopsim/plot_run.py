@@ -1,0 +1,57 @@
+"""``coopsim-plot [RUN_DIR]``: figures of one saved run (default: the latest complete run under results/).
+
+Reads only the run's saved files (metrics, cities, links) and writes PNG and SVG figures
+into ``RUN_DIR/figures/``: the region map sized by GDP at the horizon, and time paths of the
+main shares with the core and partner highlighted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from coopsim.plots import region_map, time_paths
+from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, latest_run, read_metrics, read_table
+
+TIME_PATH_METRICS = ("gdp_share", "talent_share", "enterprise_share", "real_wage")
+FIGURE_FORMATS = ("png", "svg")
+RESULTS_ROOT = Path("results")
+
+
+def plot_run(run_dir: Path) -> list[Path]:
+    """Write the run's figures; returns their paths."""
+    run_dir = Path(run_dir)
+    metrics = read_metrics(run_dir)
+    cities = read_table(run_dir, CITIES_FILE)
+    links = read_table(run_dir, LINKS_FILE)
+    region = yaml.safe_load((run_dir / CONFIG_FILE).read_text())["region"]
+    highlight = [c for c in (region.get("core_city"), region.get("partner_city")) if c]
+    last = metrics[(metrics["step"] == metrics["step"].max()) & (metrics["metric"] == "gdp")].set_index("city")["value"]
+    cities = cities.assign(gdp_at_horizon=cities["name"].map(last))
+    figures = {"map": region_map(cities, links, "gdp_at_horizon")}
+    figures.update({metric: time_paths(metrics, metric, highlight) for metric in TIME_PATH_METRICS})
+    out = run_dir / "figures"
+    out.mkdir(exist_ok=True)
+    written = []
+    for name, figure in figures.items():
+        for fmt in FIGURE_FORMATS:
+            path = out / f"{name}.{fmt}"
+            figure.savefig(path, dpi=120, bbox_inches="tight")
+            written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", nargs="?", type=Path, help="a run folder (default: the latest complete run under results/)")
+    args = parser.parse_args(argv)
+    run_dir = args.run_dir or latest_run(RESULTS_ROOT)
+    for path in plot_run(run_dir):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

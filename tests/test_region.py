@@ -1,0 +1,115 @@
+"""Regions built from config and data: travel times, scheduled openings, calibration, aggregation."""
+
+import datetime
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from coopsim.config import ConfigError
+from coopsim.region import build_region, quarter_of
+from coopsim.region_data import load_cities, provincial_totals
+from coopsim.runner import build_model, compose_config, simulate
+
+
+def region(name: str, *overrides: str):
+    return build_region(OmegaConf.to_object(compose_config(f"region={name}", *overrides)).region)
+
+
+@pytest.fixture(scope="module")
+def guangdong():
+    return region("guangdong")
+
+
+def test_travel_times_symmetric_and_satisfy_triangle_inequality(guangdong):
+    t = guangdong.travel_minutes
+    assert np.allclose(t, t.T)
+    assert np.all(np.diag(t) == 0) and np.all(t[~np.eye(len(t), dtype=bool)] > 0)
+    # t_ij <= t_ik + t_kj + one transfer (a trip through k changes link there)
+    through = t[:, :, None] + t[None, :, :]
+    assert np.all(t[:, None, :] <= through + guangdong.transfer_minutes + 1e-9)
+
+
+def test_known_travel_times_at_start_and_after_the_scheduled_openings(guangdong):
+    i, j, w = guangdong.index("Shenzhen"), guangdong.index("Shantou"), guangdong.index("Shanwei")
+    assert guangdong.travel_minutes[i, j] == pytest.approx(169.8)  # Xiamen-Shenzhen line, 2021
+    _, metrics = simulate(compose_config("steps=20"))
+    minutes = metrics.query("city == 'region' and metric == 'partner_travel_minutes'").set_index("step")["value"]
+    start = guangdong.start_date
+    shantou_south = quarter_of(datetime.date(2023, 12, 26), start)
+    full_line = quarter_of(datetime.date(2025, 12, 22), start)
+    assert minutes[shantou_south - 1] == pytest.approx(169.8)
+    assert minutes[shantou_south] == pytest.approx(109.0)  # Shantou South-Shenzhen North, Dec 2023
+    assert minutes[full_line - 1] == pytest.approx(109.0)
+    assert minutes[full_line] == pytest.approx(99.0)  # Shenzhen North-Shantou, Dec 2025
+    assert guangdong.travel_minutes[i, w] > 73.0  # before the Guangzhou-Shanwei HSR
+
+
+def test_opening_a_link_lowers_travel_time_only_on_affected_pairs(guangdong):
+    before = guangdong.travel_minutes.copy()
+    guangdong.set_link("Shenzhen", "Shanwei", "hsr", 30.0)
+    after = guangdong.travel_minutes
+    i, w = guangdong.index("Shenzhen"), guangdong.index("Shanwei")
+    assert after[i, w] == pytest.approx(30.0) and before[i, w] > 30.0
+    assert np.all(after <= before + 1e-9)
+    assert np.any(after < before - 1e-9)
+    unaffected = guangdong.index("Zhanjiang"), guangdong.index("Maoming")
+    assert after[unaffected] == pytest.approx(before[unaffected])
+
+
+def test_population_and_gdp_scaled_from_data(guangdong):
+    records = load_cities()
+    totals = provincial_totals()
+    people = guangdong.immobile_population + guangdong.talent
+    assert people.sum() == pytest.approx(sum(r.population_10k for r in records) * 1e4)
+    assert people.sum() == pytest.approx(totals["population_10k"] * 1e4, rel=1e-5)
+    assert guangdong.gdp_2020.sum() == pytest.approx(totals["gdp_100m_yuan"], abs=0.05)
+    assert guangdong.talent.sum() / people.sum() == pytest.approx(0.157)
+    assert guangdong.groups.count("PRD core") == 9
+
+
+def test_rest_of_province_aggregated_keeps_totals():
+    pair = region("shenzhen_shantou")
+    full = region("guangdong")
+    assert pair.city_names == ["Shenzhen", "Shantou", "Rest of Guangdong"]
+    assert pair.gdp_2020.sum() == pytest.approx(full.gdp_2020.sum())
+    assert (pair.immobile_population + pair.talent).sum() == pytest.approx((full.immobile_population + full.talent).sum())
+    rest = pair.index("Rest of Guangdong")
+    # the aggregate lies inside the province and is farther from Shantou than from Shenzhen
+    assert 21.0 < pair.lat[rest] < 25.0 and 110.0 < pair.lon[rest] < 117.0
+    assert pair.travel_minutes[pair.index("Shantou"), rest] > pair.travel_minutes[pair.index("Shenzhen"), rest]
+
+
+@pytest.mark.parametrize("name", ["guangdong", "shenzhen_shantou"])
+def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name):
+    model = build_model(compose_config(f"region={name}", "steps=1"))
+    try:
+        target = model.region.gdp_2020 / model.region.gdp_2020.sum()
+        metrics = model.recorder.frame()
+        share = metrics.query("step == 0 and metric == 'gdp_share'").set_index("city").loc[model.region.city_names, "value"].to_numpy()
+        assert np.max(np.abs(share / target - 1.0)) < 0.02
+        model.step()
+        # at rest: nobody gains by moving, enterprises break even
+        assert model.flows["migration_out"].sum() == 0
+        entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
+        assert entries_and_exits <= 0.001 * len(model.enterprises)
+    finally:
+        model.release()
+
+
+def test_unknown_city_in_region_data_named():
+    with pytest.raises(ConfigError, match=r"region.data.cities\[1\]"):
+        region("shenzhen_shantou", "region.data.cities=[Shenzhen,Atlantis]")
+
+
+def test_unknown_partner_city_named():
+    with pytest.raises(ConfigError, match="region.partner_city"):
+        region("guangdong", "region.partner_city=Hong Kong")
+
+
+@pytest.mark.slow
+def test_guangdong_default_run_of_60_quarters_finishes_and_converges():
+    _, metrics = simulate(compose_config("steps=60"))
+    assert metrics["step"].max() == 60
+    assert (metrics.query("metric == 'market_converged'")["value"] == 1.0).all()
+    assert metrics.query("metric == 'gdp'")["city"].nunique() == 21
