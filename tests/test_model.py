@@ -23,8 +23,9 @@ def test_talent_is_conserved_and_migration_balances(default_run):
     assert np.allclose(talent.sum(axis=1), talent.sum(axis=1).iloc[0], rtol=0, atol=1e-9)
     moved_in, moved_out = wide(default_run, "migration_in"), wide(default_run, "migration_out")
     assert np.allclose(moved_in.sum(axis=1), moved_out.sum(axis=1))
-    # each city's talent changes exactly by its net migration
+    # each city's talent changes exactly by its net migration (no exchange without an agreement)
     assert np.allclose(talent.diff().iloc[1:], (moved_in - moved_out).iloc[1:], atol=1e-9)
+    assert wide(default_run, "exchange_in").eq(0).all().all()
 
 
 def test_enterprises_change_only_by_reported_entry_and_exit(default_run):

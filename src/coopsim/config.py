@@ -88,6 +88,7 @@ class EconomyConfig:
     sigma: float = MISSING
     trade_time_scale_minutes: float = MISSING
     congestion_elasticity: float = MISSING
+    capital_depreciation_rate: float = MISSING
     sectors: dict[str, SectorConfig] = field(default_factory=dict)
     solver: SolverConfig = field(default_factory=SolverConfig)
     enterprise: EnterpriseConfig = field(default_factory=EnterpriseConfig)
@@ -266,6 +267,7 @@ def _validate_economy(eco: EconomyConfig) -> None:
     _require(eco.sigma > 1.0, "economy.sigma", "an elasticity of substitution > 1", eco.sigma)
     _positive(eco.trade_time_scale_minutes, "economy.trade_time_scale_minutes")
     _non_negative(eco.congestion_elasticity, "economy.congestion_elasticity")
+    _share(eco.capital_depreciation_rate, "economy.capital_depreciation_rate")
     _require(len(eco.sectors) >= 1, "economy.sectors", "at least one sector", dict(eco.sectors))
     for name, sector in eco.sectors.items():
         path = f"economy.sectors.{name}"

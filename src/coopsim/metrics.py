@@ -77,6 +77,11 @@ def local_wage(model) -> np.ndarray:
     return model.local_wage.copy()
 
 
+def capital_stock(model) -> np.ndarray:
+    """Capital built by agreement investment in each city, net of depreciation (budget units)."""
+    return model.capital_stock.copy()
+
+
 CITY_METRICS: dict[str, Callable] = {
     "talent": talent,
     "talent_share": talent_share,
@@ -86,6 +91,7 @@ CITY_METRICS: dict[str, Callable] = {
     "enterprise_share": enterprise_share,
     "income": income,
     "local_wage": local_wage,
+    "capital_stock": capital_stock,
     "wage": wage,
     "real_wage": real_wage,
     "price_index": price_index,
@@ -109,6 +115,14 @@ FLOW_METRICS = (
     "relocations_out",
     "migration_in",
     "migration_out",
+    "exchange_in",  # talent arriving on or back from a secondment (people)
+    "exchange_out",
+    "investment_out",  # agreement investment leaving (budget units)
+    "investment_in",  # arriving, net of stated costs
+    "investment_cost",
+    "rail_minutes_saved",  # cut in travel time to a new line's first station, in its opening quarter
+    "association_members",
+    "design_served",
 )
 
 
@@ -139,6 +153,10 @@ class MetricsRecorder:
         self._region_values["market_converged"].append(float(model.market.converged))
         self._region_values["market_residual"].append(float(model.market.residual))
         self._region_values["partner_travel_minutes"].append(partner_travel_minutes(model))
+
+    def last(self, metric: str) -> np.ndarray:
+        """The latest recorded values of a per-city metric."""
+        return self._city_values[metric][-1]
 
     def frame(self) -> pd.DataFrame:
         """Tidy metrics: one row per (step, city, metric) with a float ``value``."""

@@ -95,12 +95,16 @@ class RegionalEconomy(mesa.Model):
         self.talent_agents = AgentSet([Talent(self, uid) for uid in self.talent.uid[self.talent.rows].tolist()], random=self.random)
         self._enterprise_snapshot: list[Enterprise] = []
         self.associations = self._create_associations()
-        self.rules = list(rules or [])
+        self.capital_stock = np.zeros(self.region.size)
+        self.rules = dict(rules or {})
         self.market: MarketSolution | None = None
         self.flows: dict[str, np.ndarray] = {}
         self.recorder = MetricsRecorder(self.region.city_names)
         self._reset_flows()
         self.recorder.collect(self)
+        self.numeraire_per_budget_unit = self._numeraire_per_budget_unit()
+        for key, rule in self.rules.items():
+            rule.bind(self, f"agreement.rules.{key}")
 
     # ----- set-up -------------------------------------------------------------------------
     def _initial_enterprise_counts(self) -> np.ndarray:
@@ -130,7 +134,14 @@ class RegionalEconomy(mesa.Model):
             people = self.region.talent[k]
             cohorts = int(np.ceil(people / size - 1e-9)) if people > 0 else 0
             if cohorts:
-                self.talent.add(city=np.full(cohorts, k), home_city=np.full(cohorts, k), size=np.full(cohorts, people / cohorts))
+                none = np.full(cohorts, -1)
+                self.talent.add(
+                    city=np.full(cohorts, k),
+                    home_city=np.full(cohorts, k),
+                    size=np.full(cohorts, people / cohorts),
+                    exchange_until=none,
+                    exchange_origin=none,
+                )
 
     def _match_expected_mass(self, rows: np.ndarray, sector: np.ndarray, city: int) -> None:
         """Rescale a city's initial draws so each sector's productivity mass equals its expectation.
@@ -207,8 +218,9 @@ class RegionalEconomy(mesa.Model):
                 self.region.set_link(link.a, link.b, link.mode, link.minutes)
 
     def apply_rules(self) -> None:
-        """Let each agreement rule act on the model (rules record their own flows)."""
-        for rule in self.rules:
+        """Let each agreement rule act on the model (rules record their own flows); capital depreciates."""
+        self.capital_stock *= 1.0 - self.economy.capital_depreciation_rate
+        for rule in self.rules.values():
             rule.apply(self)
 
     def clear_market(self) -> None:
@@ -285,17 +297,19 @@ class RegionalEconomy(mesa.Model):
             self.association_cost_multiplier(),
         )
         branching = self.streams["relocation"].random(len(movers)) < params.branch_share
-        self._relocate(movers[~branching], destination[~branching])
-        self._branch(movers[branching], destination[branching])
+        self.relocate_enterprises(movers[~branching], destination[~branching])
+        self.branch_enterprises(movers[branching], destination[branching])
         live = pop.rows
         pop.column("age")[live] += 1
 
-    def _relocate(self, rows: np.ndarray, destination: np.ndarray) -> None:
+    def relocate_enterprises(self, rows: np.ndarray, destination: np.ndarray) -> None:
+        """Move enterprises to other cities (they keep owners, efficiency and membership)."""
         self._count("relocations_out", self.enterprises.city[rows])
         self._count("relocations_in", destination)
         self.enterprises.column("city")[rows] = destination
 
-    def _branch(self, rows: np.ndarray, destination: np.ndarray) -> None:
+    def branch_enterprises(self, rows: np.ndarray, destination: np.ndarray) -> None:
+        """Open branch plants of enterprises in other cities: same owners, efficiency, size and membership."""
         pop = self.enterprises
         new = self.add_enterprises(
             destination,
@@ -314,6 +328,7 @@ class RegionalEconomy(mesa.Model):
         utility = location_utility(self.log_real_wage(expected=True), self.region.amenity)
         rows, destination = migration_choices(
             self.talent,
+            self.talent.exchange_until < 0,  # secondees stay until their exchange ends
             utility,
             self.talent_moving_cost(),
             params.migration_rate,
@@ -321,10 +336,67 @@ class RegionalEconomy(mesa.Model):
             params.gain_for_certain_move,
             self.streams["migration"],
         )
-        size = self.talent.size[rows]
-        self._count("migration_out", self.talent.city[rows], size)
-        self._count("migration_in", destination, size)
+        self._count("migration_out", self.talent.city[rows], self.talent.size[rows])
+        self._count("migration_in", destination, self.talent.size[rows])
         self.talent.column("city")[rows] = destination
+
+    # ----- actions the agreement rules use ----------------------------------------------------
+    def record_flow(self, flow: str, cities, amounts) -> None:
+        """Add ``amounts`` to this quarter's ``flow`` in the given cities (flows are metrics)."""
+        self._count(flow, np.asarray(cities, dtype=np.int64), np.asarray(amounts, dtype=float))
+
+    def add_transfer(self, city: int, amount: float) -> None:
+        """Move income into (or, negative, out of) a city's spending this quarter, in numeraire units."""
+        self.transfers[city] += amount
+
+    def move_talent(self, rows: np.ndarray, destination: int, cause: str) -> None:
+        """Move talent cohorts to a city, recording ``<cause>_out`` and ``<cause>_in`` flows in people."""
+        size = self.talent.size[rows]
+        self._count(f"{cause}_out", self.talent.city[rows], size)
+        self._count(f"{cause}_in", np.full(len(rows), destination), size)
+        self.talent.column("city")[rows] = destination
+
+    def split_talent(self, row: int, people: float) -> int:
+        """Split ``people`` off a cohort into a new cohort in the same city; returns its row (people conserved)."""
+        size = self.talent.column("size")
+        if not 0 < people < size[row]:
+            raise ValueError(f"cannot split {people} people off a cohort of {size[row]}")
+        size[row] -= people
+        new = self.talent.add(
+            city=np.array([self.talent.city[row]]),
+            home_city=np.array([self.talent.home_city[row]]),
+            size=np.array([people]),
+            exchange_until=np.array([-1]),
+            exchange_origin=np.array([-1]),
+        )
+        self.talent_agents.add(Talent(self, int(self.talent.uid[new[0]])))
+        return int(new[0])
+
+    def boost_productivity(self, city: int, growth: float) -> None:
+        """Raise the efficiency of every enterprise in a city by the factor ``1 + growth``."""
+        rows = self.enterprises.rows
+        in_city = rows[self.enterprises.city[rows] == city]
+        self.enterprises.column("productivity")[in_city] *= 1.0 + growth
+
+    def place_enterprise(self, city: int, sector: int, owner_city: int, rng: np.random.Generator) -> int:
+        """Set up one new enterprise (a fresh draw) owned in ``owner_city``; counted as a branch entry."""
+        new = self.add_enterprises(np.array([city]), np.array([sector]), np.array([owner_city]), rng)
+        self._count("entries_branch", np.array([city]))
+        return int(new[0])
+
+    def add_association(self, name: str, sector: int, home_city: int, partner_cities: list[int], discount: float) -> IndustryAssociation:
+        """Create an industry association agent (rules give it members and a role)."""
+        association = IndustryAssociation(self, len(self.associations), name, sector, home_city, partner_cities, discount)
+        self.associations.append(association)
+        return association
+
+    def _numeraire_per_budget_unit(self) -> float:
+        """Numeraire per 100 million yuan (亿元) of annual GDP at step 0 for data regions; 1 for theory regions."""
+        if self.region.gdp_2020 is None:
+            return 1.0
+        quarters_per_year = 4
+        model_annual_gdp = quarters_per_year * float(np.sum(self.recorder.last("gdp")))
+        return model_annual_gdp / float(self.region.gdp_2020.sum())
 
     def knowledge_spills_over(self) -> None:
         """Grow enterprises' productivity with the talent within reach (no-op at strength 0)."""
@@ -351,15 +423,17 @@ class RegionalEconomy(mesa.Model):
     def cities_table(self) -> pd.DataFrame:
         """The region's cities with their place, group and initial people (saved with each run, for maps)."""
         region = self.region
-        return pd.DataFrame({
-            "name": region.city_names,
-            "group": region.groups or ["city"] * region.size,
-            "lat": region.lat,
-            "lon": region.lon,
-            "immobile_population": region.immobile_population,
-            "talent_start": region.talent,
-            "gdp_2020": region.gdp_2020 if region.gdp_2020 is not None else np.nan,
-        })
+        return pd.DataFrame(
+            {
+                "name": region.city_names,
+                "group": region.groups or ["city"] * region.size,
+                "lat": region.lat,
+                "lon": region.lon,
+                "immobile_population": region.immobile_population,
+                "talent_start": region.talent,
+                "gdp_2020": region.gdp_2020 if region.gdp_2020 is not None else np.nan,
+            }
+        )
 
     def links_table(self) -> pd.DataFrame:
         """The transport network as it is now: one row per link and mode, with minutes."""

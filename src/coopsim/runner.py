@@ -16,7 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from coopsim.config import CoopsimConfig, register_configs, validate
+from coopsim.config import ConfigError, CoopsimConfig, register_configs, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
 from coopsim.results import CITIES_FILE, LINKS_FILE, write_run
@@ -55,8 +55,21 @@ def typed_config(cfg: DictConfig) -> CoopsimConfig:
 def build_model(cfg: DictConfig) -> RegionalEconomy:
     """Validate the config, build the agreement's rules from ``_target_`` and the model."""
     typed = typed_config(cfg)
-    rules = [instantiate(rule_cfg) for rule_cfg in cfg.agreement.rules.values()] if cfg.agreement.rules else []
-    return RegionalEconomy(typed, rules)
+    return RegionalEconomy(typed, build_rules(cfg))
+
+
+def build_rules(cfg: DictConfig) -> dict:
+    """Instantiate the agreement's rules from their ``_target_`` configs, keyed by their config name."""
+    rules = {}
+    for key, rule_cfg in (cfg.agreement.rules or {}).items():
+        path = f"agreement.rules.{key}"
+        if "_target_" not in rule_cfg:
+            raise ConfigError(f"{path}._target_: expected the rule's class, e.g. coopsim.rules.rail.RailConnectivity, got nothing")
+        try:
+            rules[key] = instantiate(rule_cfg)
+        except Exception as error:  # Hydra wraps the constructor's TypeError (unknown or missing parameter)
+            raise ConfigError(f"{path}: cannot build the rule: {error}") from error
+    return rules
 
 
 def simulate(cfg: DictConfig, show_progress: bool = False):

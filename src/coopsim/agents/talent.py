@@ -13,7 +13,13 @@ import numpy as np
 from coopsim.agents.choice import pairwise_revision
 from coopsim.agents.population import ArrayPopulation
 
-TALENT_COLUMNS = {"city": np.int64, "home_city": np.int64, "size": np.float64}
+TALENT_COLUMNS = {
+    "city": np.int64,
+    "home_city": np.int64,
+    "size": np.float64,
+    "exchange_until": np.int64,  # last quarter of a secondment under way, -1 if none
+    "exchange_origin": np.int64,  # city a secondee came from, -1 if none
+}
 
 
 class Talent(mesa.Agent):
@@ -60,6 +66,7 @@ def location_utility(log_real_wage: np.ndarray, amenity: np.ndarray) -> np.ndarr
 
 def migration_choices(
     pop: ArrayPopulation,
+    eligible: np.ndarray,
     utility: np.ndarray,
     moving_cost: np.ndarray,
     rate: float,
@@ -69,12 +76,13 @@ def migration_choices(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cohorts that migrate and their destination.
 
-    A share ``rate`` of cohorts reconsiders each quarter: it draws a candidate city by a
+    A share ``rate`` of the ``eligible`` cohorts (a mask over rows) reconsiders each quarter: it draws a candidate city by a
     logit over ``u_j - m_ij`` weighted by the talent living there, and moves if that beats staying, with probability
     ``min(1, gain / gain_for_certain_move)`` (:func:`coopsim.agents.choice.pairwise_revision`).
     Returns (rows, destinations) of cohorts that leave their city.
     """
     rows = pop.rows
+    rows = rows[eligible[rows]]
     reconsider = rows[rng.random(len(rows)) < rate]
     if len(reconsider) == 0 or len(utility) < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)

@@ -1,0 +1,113 @@
+"""InvestmentFlows: the core's enterprises and public funds invest in the partner city."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coopsim.rules.base import AgreementRule
+
+QUARTERS_PER_YEAR = 4
+
+
+class InvestmentFlows(AgreementRule):
+    """Move money from a source city to a target city each quarter and turn it into enterprises there.
+
+    Parameters (units):
+        source, target: city names (the core and the partner).
+        annual_budget: money invested per year, in 100 million yuan (亿元) for data regions
+            (converted with the model's numeraire per 亿元 at step 0), numeraire units otherwise.
+        transaction_cost_share: share of spending lost to stated costs (fees, frictions).
+        capital_per_enterprise: capital that sets up one enterprise agent, same unit as the budget.
+        park_capacity: enterprise agents the co-built parks can host in all.
+        target_sectors: sectors the investment goes to (industrial-chain targeting).
+        relocation_share: share of placements made by moving an existing source enterprise of
+            the sector (a relocation); the rest are new branch plants owned in the source city.
+        start_quarter, end_quarter: the quarters the budget is spent (``end_quarter`` null: to the horizon).
+
+    Money is conserved: each quarter ``investment_out`` (source) equals ``investment_in``
+    (target) plus ``investment_cost``. Spending leaves the source's income and arrives in the
+    target's (construction demand), net of costs (market ``transfers``). Arriving money adds
+    to the target's ``capital_stock`` (which depreciates at
+    ``economy.capital_depreciation_rate``) and, each time it covers
+    ``capital_per_enterprise``, places one enterprise in the parks until they are full; the
+    enterprise's owners live in the source, so its profits flow back there.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        target: str,
+        annual_budget: float,
+        transaction_cost_share: float,
+        capital_per_enterprise: float,
+        park_capacity: int,
+        target_sectors: list[str],
+        relocation_share: float,
+        start_quarter: int,
+        end_quarter: int | None,
+    ) -> None:
+        self.source, self.target = source, target
+        self.annual_budget = annual_budget
+        self.transaction_cost_share = transaction_cost_share
+        self.capital_per_enterprise = capital_per_enterprise
+        self.park_capacity = park_capacity
+        self.target_sectors = list(target_sectors)
+        self.relocation_share = relocation_share
+        self.start_quarter, self.end_quarter = start_quarter, end_quarter
+        self.placed = 0
+        self.unplaced_money = 0.0
+
+    def check(self, model) -> None:
+        self.source_index = self.city_index(model, "source", self.source)
+        self.target_index = self.city_index(model, "target", self.target)
+        if self.source_index == self.target_index:
+            self.fail("target", "a city other than the source", self.target)
+        self.check_non_negative("annual_budget", self.annual_budget)
+        self.check_share("transaction_cost_share", self.transaction_cost_share)
+        if not (isinstance(self.capital_per_enterprise, (int, float)) and self.capital_per_enterprise > 0):
+            self.fail("capital_per_enterprise", "a capital > 0", self.capital_per_enterprise)
+        if not (isinstance(self.park_capacity, int) and self.park_capacity >= 0):
+            self.fail("park_capacity", "a count of enterprises >= 0", self.park_capacity)
+        if not self.target_sectors:
+            self.fail("target_sectors", "at least one sector", self.target_sectors)
+        self.sector_indices = [self.sector_index(model, f"target_sectors[{k}]", s) for k, s in enumerate(self.target_sectors)]
+        self.check_share("relocation_share", self.relocation_share)
+        self.check_quarter(model, "start_quarter", self.start_quarter)
+        if self.end_quarter is not None:
+            self.check_quarter(model, "end_quarter", self.end_quarter)
+            if self.end_quarter < self.start_quarter:
+                self.fail("end_quarter", f"a quarter >= start_quarter {self.start_quarter}", self.end_quarter)
+
+    def apply(self, model) -> None:
+        if not self.active(model, self.start_quarter, self.end_quarter) or self.annual_budget == 0:
+            return
+        to_numeraire = model.numeraire_per_budget_unit
+        spend = self.annual_budget / QUARTERS_PER_YEAR
+        cost = spend * self.transaction_cost_share
+        arriving = spend - cost
+        model.record_flow("investment_out", [self.source_index], [spend])
+        model.record_flow("investment_in", [self.target_index], [arriving])
+        model.record_flow("investment_cost", [self.source_index], [cost])
+        model.add_transfer(self.source_index, -spend * to_numeraire)
+        model.add_transfer(self.target_index, arriving * to_numeraire)
+        model.capital_stock[self.target_index] += arriving
+        self.unplaced_money += arriving
+        self._place_enterprises(model)
+
+    def _place_enterprises(self, model) -> None:
+        rng = self.rng(model)
+        while self.unplaced_money >= self.capital_per_enterprise and self.placed < self.park_capacity:
+            self.unplaced_money -= self.capital_per_enterprise
+            self.placed += 1
+            sector = self.sector_indices[rng.integers(len(self.sector_indices))]
+            pop = model.enterprises
+            rows = pop.rows
+            candidates = rows[(pop.sector[rows] == sector) & (pop.city[rows] == self.source_index)]
+            if len(candidates) == 0:
+                model.place_enterprise(self.target_index, sector, self.source_index, rng)
+                continue
+            parent = candidates[rng.integers(len(candidates))]
+            if rng.random() < self.relocation_share:
+                model.relocate_enterprises(np.array([parent]), np.array([self.target_index]))
+            else:
+                model.branch_enterprises(np.array([parent]), np.array([self.target_index]))
