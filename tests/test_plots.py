@@ -83,3 +83,21 @@ def test_region_map_rejects_data_it_cannot_draw(cities_frame, links):
     negative = cities_frame.assign(population_10k=-cities_frame["population_10k"])
     with pytest.raises(ValueError, match="expected numbers >= 0"):
         plots.region_map(negative, links, "population_10k")
+
+
+def test_band_paths_draws_mean_and_band_per_scenario(tmp_path):
+    import pandas as pd
+
+    from coopsim.plots import band_paths
+
+    rows = [{"scenario": s, "seed": seed, "step": t, "value": (1 if s == "up" else -1) * t * (1 + seed / 10)}
+            for s in ("up", "down") for seed in range(5) for t in range(10)]
+    figure = band_paths(pd.DataFrame(rows), "effect", zero_line=True)
+    ax = figure.axes[0]
+    means = {line.get_label(): line.get_ydata() for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(means) == {"up", "down"}
+    assert means["up"][-1] == pytest.approx(9 * 1.2) and means["down"][-1] == pytest.approx(-9 * 1.2)
+    assert len(ax.collections) == 2  # one band per scenario
+    path = tmp_path / "band.png"
+    figure.savefig(path)
+    assert path.stat().st_size > 1000

@@ -180,3 +180,32 @@ def time_paths(metrics: pd.DataFrame, metric: str, highlight: Sequence[str] = ()
     if highlight:
         ax.legend(loc="best")
     return ax.figure
+
+
+BAND_ALPHA = 0.25
+BAND_QUANTILES = (0.05, 0.95)  # a 90% band across seeds
+
+
+def band_paths(frame: pd.DataFrame, ylabel: str, ax: Axes | None = None, zero_line: bool = False) -> Figure:
+    """Mean and 90% band across seeds of a value over quarters, one line per scenario.
+
+    ``frame`` has columns ``scenario``, ``seed``, ``step``, ``value`` (e.g. a metric, or its
+    paired difference against a baseline run with the same seed).
+    """
+    _require_columns(frame, ("scenario", "seed", "step", "value"), "frame")
+    if ax is None:
+        figure = Figure(figsize=TIME_PATH_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    for scenario, data in frame.groupby("scenario", sort=False):
+        by_step = data.groupby("step")["value"]
+        mean = by_step.mean()
+        low, high = by_step.quantile(BAND_QUANTILES[0]), by_step.quantile(BAND_QUANTILES[1])
+        (line,) = ax.plot(mean.index, mean.to_numpy(), label=str(scenario))
+        ax.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=line.get_color(), alpha=BAND_ALPHA, linewidth=0)
+    if zero_line:
+        ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel("quarter (step 0 = start)")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+    return ax.figure
