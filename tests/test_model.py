@@ -97,19 +97,24 @@ def test_mesa_agents_are_handles_on_population_arrays():
         model.release()
 
 
-def test_spillovers_raise_productivity_where_talent_is_within_reach():
+def test_spillovers_raise_productivity_where_access_to_talent_rises():
     off = build_model(compose_config("economy.knowledge.spillover_strength=0.0", "seed=1"))
-    on = build_model(compose_config("economy.knowledge.spillover_strength=0.01", "seed=1"))
+    on = build_model(compose_config("economy.knowledge.spillover_strength=0.05", "seed=1"))
     try:
-        before = on.enterprises.productivity[on.enterprises.rows].copy()
-        before_off = off.enterprises.productivity[off.enterprises.rows].copy()
+        before_on, before_off = on.location_mass.copy(), off.location_mass.copy()
         on.knowledge_spills_over()
-        off.knowledge_spills_over()
-        after = on.enterprises.productivity[on.enterprises.rows]
-        assert np.all(after > before)
-        growth = after / before
-        assert growth.max() <= 1.01 + 1e-12  # access is a share of the region's talent, at most 1
-        assert np.array_equal(off.enterprises.productivity[off.enterprises.rows], before_off)
+        assert np.allclose(on.location_mass, before_on)  # at rest: access as at step 0
+        for model in (on, off):
+            model.region.set_link("Shenzhen", "Shantou", "hsr", 40.0)
+            model.knowledge_spills_over()
+        factor = (on.location_mass / before_on) ** (1.0 / (on.sectors.sigma[:, None] - 1.0))
+        region = on.region
+        shantou, shenzhen, zhanjiang = (region.index(c) for c in ("Shantou", "Shenzhen", "Zhanjiang"))
+        assert factor[0, shantou] > factor[0, shenzhen] > 1.0  # the small partner gains most from the core's talent
+        assert factor[0, zhanjiang] == pytest.approx(1.0, abs=1e-3)
+        # faster links never cut access; access is a share of the region's talent, at most 1
+        assert np.all(factor >= 1.0 - 1e-12) and np.all(factor <= (1.0 / on.initial_access[None, :]) ** 0.05 + 1e-12)
+        assert np.array_equal(off.location_mass, before_off)
     finally:
         on.release()
         off.release()

@@ -90,8 +90,12 @@ def test_band_paths_draws_mean_and_band_per_scenario(tmp_path):
 
     from coopsim.plots import band_paths
 
-    rows = [{"scenario": s, "seed": seed, "step": t, "value": (1 if s == "up" else -1) * t * (1 + seed / 10)}
-            for s in ("up", "down") for seed in range(5) for t in range(10)]
+    rows = [
+        {"scenario": s, "seed": seed, "step": t, "value": (1 if s == "up" else -1) * t * (1 + seed / 10)}
+        for s in ("up", "down")
+        for seed in range(5)
+        for t in range(10)
+    ]
     figure = band_paths(pd.DataFrame(rows), "effect", zero_line=True)
     ax = figure.axes[0]
     means = {line.get_label(): line.get_ydata() for line in ax.get_lines() if not line.get_label().startswith("_")}

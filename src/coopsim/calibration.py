@@ -34,6 +34,8 @@ from coopsim.region import Region
 LOCAL_WAGE_STEP = 0.5  # geometric damping of the update of local-base productivity
 LOCAL_WAGE_FLOOR = 0.5  # a round may at most halve a city's local-base productivity
 PRODUCTIVITY_STEP = 0.5  # geometric damping of the update of (sector, city) productivity
+STEADY_STATE_BREAK_EVEN_TOLERANCE = 0.01  # inline regions started at rest: as region.data.break_even_tolerance
+STEADY_STATE_MAX_ROUNDS = 400
 
 
 @dataclass(frozen=True)
@@ -54,19 +56,46 @@ def scaled_sectors(sectors: SectorParameters, scale) -> SectorParameters:
     return replace(sectors, fixed_talent=sectors.fixed_talent * scale)
 
 
+@dataclass(frozen=True)
+class CalibrationTargets:
+    """What to fit and how closely: GDP shares (None: keep local-base productivity at 1), break-even, rounds."""
+
+    gdp_share: np.ndarray | None
+    gdp_tolerance: float
+    break_even_tolerance: float
+    max_rounds: int
+    enterprises: int
+
+    @classmethod
+    def from_data(cls, region: Region, data: RegionDataConfig) -> CalibrationTargets:
+        """Targets of a data region: its 2020 GDP shares, with the config's tolerances."""
+        return cls(
+            region.gdp_2020 / region.gdp_2020.sum(),
+            data.calibration_tolerance,
+            data.break_even_tolerance,
+            data.calibration_max_rounds,
+            data.enterprise_agents,
+        )
+
+    @classmethod
+    def steady_state(cls, region: Region) -> CalibrationTargets:
+        """Targets of an inline region asked to start at rest: break-even only, equal local costs."""
+        return cls(None, np.inf, STEADY_STATE_BREAK_EVEN_TOLERANCE, STEADY_STATE_MAX_ROUNDS, int(region.enterprises.sum()))
+
+
 def calibrate_region(
     region: Region,
     sectors: SectorParameters,
     economy: EconomyConfig,
-    data: RegionDataConfig,
+    targets: CalibrationTargets,
     trade_cost: np.ndarray,
     mean_entrant_mass: np.ndarray,
     enterprise_share: np.ndarray,
 ) -> Calibration:
     """Fit local-base productivity, (sector, city) productivity, the fixed-talent scale and amenities."""
-    target = region.gdp_2020 / region.gdp_2020.sum()
+    target = targets.gdp_share
     K = region.size
-    counts = _round_counts(enterprise_share[:, None] * region.enterprises[None, :].astype(float), data.enterprise_agents)
+    counts = _round_counts(enterprise_share[:, None] * region.enterprises[None, :].astype(float), targets.enterprises)
     scale = np.ones(len(sectors.sigma))
     occupied = counts > 0
     local_wage = np.ones(K)
@@ -74,30 +103,31 @@ def calibrate_region(
     wage = None
     solver = economy.solver
     error = np.full(K, np.inf)
-    for rounds in range(1, data.calibration_max_rounds + 1):  # noqa: B007 (reported in the result)
+    for rounds in range(1, targets.max_rounds + 1):  # noqa: B007 (reported in the result)
         scaled = scaled_sectors(sectors, scale)
         _check_staffing(scaled, counts, region, economy.enterprise.staffing_margin)
         market = _solve(scaled, counts * mean_entrant_mass * power, counts, region, trade_cost, local_wage, wage, solver)
         wage = market.wage
         gdp = _gdp(scaled, market, counts, region, local_wage)
-        error = (gdp / gdp.sum()) / target - 1.0
+        error = (gdp / gdp.sum()) / target - 1.0 if target is not None else np.zeros(K)
         operating = mean_entrant_mass * power * market.revenue_per_mass(scaled) / scaled.sigma[:, None]
         fixed = scaled.fixed_talent[:, None] * market.wage[None, :]
         profit_error = np.where(occupied, operating / fixed - 1.0, 0.0)
-        if np.max(np.abs(error)) < data.calibration_tolerance and np.max(np.abs(profit_error)) < data.break_even_tolerance:
+        if np.max(np.abs(error)) < targets.gdp_tolerance and np.max(np.abs(profit_error)) < targets.break_even_tolerance:
             break
         ratio = fixed / np.maximum(operating, 1e-300)
         power = power * ratio**PRODUCTIVITY_STEP
         power = power / (np.sum(power * counts, axis=1, keepdims=True) / counts.sum(axis=1, keepdims=True))
         sector_ratio = (operating * counts).sum(axis=1) / (fixed * counts).sum(axis=1)
         scale = scale * sector_ratio**PRODUCTIVITY_STEP
-        other_income = gdp - local_wage * region.immobile_population
-        wanted = (target * gdp.sum() - other_income) / region.immobile_population
-        wanted = np.maximum(wanted, LOCAL_WAGE_FLOOR * local_wage)
-        local_wage = local_wage ** (1.0 - LOCAL_WAGE_STEP) * wanted**LOCAL_WAGE_STEP
+        if target is not None:
+            other_income = gdp - local_wage * region.immobile_population
+            wanted = (target * gdp.sum() - other_income) / region.immobile_population
+            wanted = np.maximum(wanted, LOCAL_WAGE_FLOOR * local_wage)
+            local_wage = local_wage ** (1.0 - LOCAL_WAGE_STEP) * wanted**LOCAL_WAGE_STEP
     else:
         raise ConfigError(
-            f"region.data.calibration_max_rounds: calibration did not reach its tolerances in {data.calibration_max_rounds} rounds "
+            f"region.data.calibration_max_rounds: calibration did not reach its tolerances in {targets.max_rounds} rounds "
             f"(largest GDP-share error {np.max(np.abs(error)):.3g}, largest break-even error {np.max(np.abs(profit_error)):.3g})"
         )
     amenity = _equalising_amenity(market, scaled, region, economy)

@@ -179,6 +179,7 @@ class RegionConfig:
     cities: dict[str, CityConfig] = field(default_factory=dict)
     links: list[LinkConfig] = field(default_factory=list)
     associations: dict[str, AssociationConfig] = field(default_factory=dict)
+    steady_state: bool = False  # inline regions: calibrate step 0 to rest (break-even enterprises, equal utility)
     trade_cost: float | None = None  # two-city theory: iceberg T between the cities, replacing travel time
     initial_share: float | None = None  # two-city theory: first city's share of talent and enterprises
 

@@ -30,9 +30,9 @@ from coopsim.agents.enterprise import (
     understaffed_closures,
 )
 from coopsim.agents.talent import Talent, location_utility, migration_choices, new_talent_population, talent_by_city
-from coopsim.calibration import Calibration, calibrate_region, scaled_sectors
+from coopsim.calibration import Calibration, CalibrationTargets, calibrate_region, scaled_sectors
 from coopsim.config import CoopsimConfig, validate
-from coopsim.economy.knowledge import productivity_growth, spillover_access
+from coopsim.economy.knowledge import spillover_access, spillover_productivity
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
 from coopsim.metrics import MetricsRecorder
 from coopsim.random_streams import RandomStreams
@@ -79,7 +79,6 @@ class RegionalEconomy(mesa.Model):
         self.productivity_dispersion = dispersion
         # E[d^(sigma-1)] of a lognormal draw ln(d) ~ N(0, s^2): exp(((sigma-1) s)^2 / 2)
         self.mean_draw_mass = np.exp(((self.sectors.sigma - 1.0) * dispersion) ** 2 / 2.0)
-        self.mean_entrant_mass = self.mean_draw_mass[:, None]
         self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
         self.local_wage = np.ones(self.region.size)
         # z_si ** (sigma - 1): each (sector, city)'s productivity, multiplying its enterprises' own efficiency
@@ -91,6 +90,8 @@ class RegionalEconomy(mesa.Model):
         self.enterprises = new_enterprise_population()
         self.talent = new_talent_population()
         self._populate(counts)
+        self.base_location_mass = self.location_mass.copy()
+        self.initial_access = spillover_access(self.talent_per_city(), self.region.travel_minutes, cfg.economy.knowledge.half_life_minutes)
         # talent is conserved, so its Mesa handles are made once; enterprise handles on demand
         self.talent_agents = AgentSet([Talent(self, uid) for uid in self.talent.uid[self.talent.rows].tolist()], random=self.random)
         self._enterprise_snapshot: list[Enterprise] = []
@@ -108,16 +109,21 @@ class RegionalEconomy(mesa.Model):
 
     # ----- set-up -------------------------------------------------------------------------
     def _initial_enterprise_counts(self) -> np.ndarray:
-        """Enterprises per (sector, city) at step 0: calibrated for data regions, else split by sector shares."""
+        """Enterprises per (sector, city) at step 0: calibrated (data regions, or ``region.steady_state``), else split by sector shares."""
         data = self.cfg.region.data
         if data is not None and data.calibrate:
+            targets = CalibrationTargets.from_data(self.region, data)
+        elif self.cfg.region.steady_state:
+            targets = CalibrationTargets.steady_state(self.region)
+        else:
+            targets = None
+        if targets is not None:
             self.calibration = calibrate_region(
-                self.region, self.sectors, self.economy, data, self.trade_costs(), self.mean_entrant_mass, self.enterprise_share
+                self.region, self.sectors, self.economy, targets, self.trade_costs(), self.mean_draw_mass[:, None], self.enterprise_share
             )
             self.sectors = scaled_sectors(self.sectors, self.calibration.fixed_talent_scale)
             self.local_wage = self.calibration.local_wage
             self.location_mass = self.calibration.productivity ** (self.sectors.sigma[:, None] - 1.0)
-            self.mean_entrant_mass = self.mean_entrant_mass * self.location_mass
             self.region.amenity = self.calibration.amenity
             return self.calibration.enterprise_counts
         return np.stack([_largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
@@ -226,7 +232,8 @@ class RegionalEconomy(mesa.Model):
     def clear_market(self) -> None:
         """Close enterprises the local talent cannot staff, then solve the short-run equilibrium."""
         params = self.economy.enterprise
-        closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), params.staffing_margin, self.streams["exit"])
+        priority = self.streams.agent_uniforms("staffing", self.steps, self.enterprises.uid[self.enterprises.rows], 1)[:, 0]
+        closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), params.staffing_margin, priority)
         self._count("exits_staffing", self.enterprises.city[closed])
         self.enterprises.remove(closed)
         agg = aggregate(self.enterprises, self.sectors, self.region.size, self.location_mass)
@@ -268,7 +275,8 @@ class RegionalEconomy(mesa.Model):
         params, pop, market = self.economy.enterprise, self.enterprises, self.market
         rows = pop.rows
         revenue, profit = net_profit(pop, rows, self.sectors, market, self.location_mass)
-        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, self.streams["exit"])
+        exit_draws = self.streams.agent_uniforms("exit", self.steps, pop.uid[rows], 1)[:, 0]
+        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, exit_draws)
         self._count("exits_loss", pop.city[leaving])
         pop.remove(leaving)
         entrants = entry_decisions(
@@ -278,25 +286,27 @@ class RegionalEconomy(mesa.Model):
             self.market_inputs.talent,
             self.mean_entrant_mass,
             params,
-            self.streams["entry"],
+            self.streams.quarter_generator("entry", self.steps),
         )
         sector, city = np.nonzero(entrants)
         counts = entrants[sector, city]
         city, sector = np.repeat(city, counts), np.repeat(sector, counts)
-        self.add_enterprises(city, sector, city, self.streams["entry"])
+        self.add_enterprises(city, sector, city, self.streams.quarter_generator("entrant productivity", self.steps))
         self._count("entries_new", city)
+        rows = pop.rows
+        draws = self.streams.agent_uniforms("relocation", self.steps, pop.uid[rows], 4)
         movers, destination = relocation_choices(
             pop,
-            pop.rows,
+            rows,
             self.sectors,
             market,
             self.enterprise_moving_cost(),
             params,
-            self.streams["relocation"],
+            draws[:, :3],
             self.location_mass,
             self.association_cost_multiplier(),
         )
-        branching = self.streams["relocation"].random(len(movers)) < params.branch_share
+        branching = draws[np.searchsorted(rows, movers), 3] < params.branch_share
         self.relocate_enterprises(movers[~branching], destination[~branching])
         self.branch_enterprises(movers[branching], destination[branching])
         live = pop.rows
@@ -334,7 +344,7 @@ class RegionalEconomy(mesa.Model):
             params.migration_rate,
             params.logit_scale,
             params.gain_for_certain_move,
-            self.streams["migration"],
+            self.streams.agent_uniforms("migration", self.steps, self.talent.uid[self.talent.rows], 3),
         )
         self._count("migration_out", self.talent.city[rows], self.talent.size[rows])
         self._count("migration_in", destination, self.talent.size[rows])
@@ -399,14 +409,24 @@ class RegionalEconomy(mesa.Model):
         return model_annual_gdp / float(self.region.gdp_2020.sum())
 
     def knowledge_spills_over(self) -> None:
-        """Grow enterprises' productivity with the talent within reach (no-op at strength 0)."""
+        """Set each city's location productivity from the talent within its reach (no-op at strength 0).
+
+        Spillovers are a property of places (Ahlfeldt & Feddersen 2018 estimate them for
+        locations): every enterprise producing in the city gains, one moving in gains too.
+        Productivity moves with access relative to step 0 (:func:`spillover_productivity`), so
+        the calibrated start stays at rest and the channel acts when links or people move.
+        """
         knowledge = self.economy.knowledge
         if knowledge.spillover_strength == 0.0:
             return
         access = spillover_access(self.talent_per_city(), self.region.travel_minutes, knowledge.half_life_minutes)
-        growth = productivity_growth(access, knowledge.spillover_strength)
-        rows = self.enterprises.rows
-        self.enterprises.column("productivity")[rows] *= growth[self.enterprises.city[rows]]
+        factor = spillover_productivity(access, self.initial_access, knowledge.spillover_strength)
+        self.location_mass = self.base_location_mass * factor[None, :] ** (self.sectors.sigma[:, None] - 1.0)
+
+    @property
+    def mean_entrant_mass(self) -> np.ndarray:
+        """Expected ``(z_si d)^(sigma-1)`` of an entrant in each (sector, city) (S, K)."""
+        return self.mean_draw_mass[:, None] * self.location_mass
 
     # ----- inspection -----------------------------------------------------------------------
     def enterprise_agents(self) -> AgentSet:

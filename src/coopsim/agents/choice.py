@@ -20,33 +20,33 @@ import numpy as np
 TIE_TOLERANCE = 1e-12  # values this close to the best count as ties in the best-response limit
 
 
-def logit_draw(utility: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw one alternative per row with multinomial-logit probabilities (inverse CDF, vectorised).
+def logit_draw(utility: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Draw one alternative per row with multinomial-logit probabilities, by inverse CDF of ``uniform`` (N,).
 
     ``-inf`` marks an alternative that cannot be chosen; each row needs a finite one.
     """
     utility = utility - utility.max(axis=1, keepdims=True)
     weight = np.exp(utility)
     cumulative = np.cumsum(weight, axis=1)
-    draw = rng.random(len(utility)) * cumulative[:, -1]
+    draw = uniform * cumulative[:, -1]
     return np.minimum((cumulative < draw[:, None]).sum(axis=1), utility.shape[1] - 1)
 
 
-def best_response_draw(value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The best alternative per row, ties (within :data:`TIE_TOLERANCE`) broken uniformly at random."""
+def best_response_draw(value: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """The best alternative per row, ties (within :data:`TIE_TOLERANCE`) broken uniformly by ``uniform`` (N,)."""
     best = value.max(axis=1, keepdims=True)
     tied = value >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
-    return np.argmax(np.where(tied, rng.random(value.shape), -1.0), axis=1)
+    cumulative = np.cumsum(tied, axis=1)
+    pick = np.floor(uniform * cumulative[:, -1]).astype(np.int64) + 1
+    return np.argmax(cumulative >= pick[:, None], axis=1)
 
 
-def candidate_destinations(
-    value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, rng: np.random.Generator
-) -> np.ndarray:
+def candidate_destinations(value: np.ndarray, current: np.ndarray, weight: np.ndarray, scale: float, uniform: np.ndarray) -> np.ndarray:
     """A candidate city other than the current one per row: probability ``w_j exp(scale * value_j)``.
 
     ``scale = 0`` draws in proportion to ``weight`` (K,) among the other cities; ``scale = inf``
     takes the best one among those with positive weight. Rows with no other city of
-    positive weight keep their current city.
+    positive weight keep their current city. ``uniform`` (N,) drives the draw.
     """
     rows = np.arange(len(current))
     allowed = np.broadcast_to(weight > 0, value.shape).copy()
@@ -54,13 +54,11 @@ def candidate_destinations(
     stuck = ~allowed.any(axis=1)
     allowed[stuck, current[stuck]] = True
     if np.isinf(scale):
-        choice = best_response_draw(np.where(allowed, value, -np.inf), rng)
-    else:
-        with np.errstate(divide="ignore"):
-            log_weight = np.log(np.where(weight > 0, weight, 1.0))
-        utility = np.where(allowed, scale * np.where(allowed, value, 0.0) + log_weight[None, :], -np.inf)
-        choice = logit_draw(utility, rng)
-    return choice
+        return best_response_draw(np.where(allowed, value, -np.inf), uniform)
+    with np.errstate(divide="ignore"):
+        log_weight = np.log(np.where(weight > 0, weight, 1.0))
+    utility = np.where(allowed, scale * np.where(allowed, value, 0.0) + log_weight[None, :], -np.inf)
+    return logit_draw(utility, uniform)
 
 
 def pairwise_revision(
@@ -69,20 +67,20 @@ def pairwise_revision(
     weight: np.ndarray,
     scale: float,
     gain_for_certain_move: float,
-    rng: np.random.Generator,
+    uniforms: np.ndarray,
 ) -> np.ndarray:
     """Destination per row after one revision (the current city when the agent stays).
 
     ``value`` (N, K) is each agent's value of each city net of the cost of moving there
     (zero cost at home), ``weight`` (K,) how many agents each city has. The agent draws a
-    candidate (:func:`candidate_destinations`) and
-    moves with probability ``min(1, gain / gain_for_certain_move)`` where ``gain`` is the
+    candidate (:func:`candidate_destinations`) with ``uniforms[:, 0]`` and moves, if
+    ``uniforms[:, 1] < min(1, gain / gain_for_certain_move)`` where ``gain`` is the
     candidate's value minus the current city's, if positive.
     """
     if value.shape[1] < 2 or len(current) == 0:
         return current.copy()
-    candidate = candidate_destinations(value, current, weight, scale, rng)
+    candidate = candidate_destinations(value, current, weight, scale, uniforms[:, 0])
     rows = np.arange(len(current))
     gain = value[rows, candidate] - value[rows, current]
     probability = np.clip(gain / gain_for_certain_move, 0.0, 1.0)
-    return np.where(rng.random(len(current)) < probability, candidate, current)
+    return np.where(uniforms[:, 1] < probability, candidate, current)

@@ -134,7 +134,7 @@ def net_profit(
 
 
 def understaffed_closures(
-    pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, rng: np.random.Generator
+    pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, priority: np.ndarray
 ) -> np.ndarray:
     """Rows that must close because their city lacks the talent for their fixed costs.
 
@@ -147,7 +147,7 @@ def understaffed_closures(
         return np.empty(0, dtype=np.int64)
     closures = []
     capacity = (1.0 - margin) * talent
-    order = rng.permutation(len(rows))
+    order = np.argsort(priority, kind="stable")  # a random order: each enterprise's own uniform
     city = pop.city[rows][order]
     cumulative_need = np.zeros(len(rows))
     for k in np.unique(city):  # loop over cities (K), not enterprises
@@ -171,7 +171,7 @@ def zero_profit_gap(margin: np.ndarray) -> np.ndarray:
 
 
 def exit_decisions(
-    pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, rng: np.random.Generator
+    pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, uniform: np.ndarray
 ) -> np.ndarray:
     """Rows that exit after sustained losses.
 
@@ -187,7 +187,7 @@ def exit_decisions(
     operating = revenue / sectors.sigma[pop.sector[rows]]
     margin = profit / np.maximum(operating, 1e-300)
     hazard = np.where(streak[rows] >= params.exit_patience, params.exit_rate * np.maximum(-zero_profit_gap(margin), 0.0), 0.0)
-    return rows[rng.random(len(rows)) < hazard]
+    return rows[uniform < hazard]
 
 
 def entry_decisions(
@@ -224,7 +224,7 @@ def relocation_choices(
     market: MarketSolution,
     moving_cost: np.ndarray,
     params: EnterpriseConfig,
-    rng: np.random.Generator,
+    uniforms: np.ndarray,
     location_mass: np.ndarray,
     association_cost_multiplier: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +238,8 @@ def relocation_choices(
     (``association_cost_multiplier``, (associations + 1, K), last row for non-members).
     Returns (rows, destinations) of those choosing another city.
     """
-    reconsider = rows[rng.random(len(rows)) < params.relocation_rate]
+    reconsidering = uniforms[:, 0] < params.relocation_rate
+    reconsider = rows[reconsidering]
     if len(reconsider) == 0 or moving_cost.shape[0] < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
@@ -250,6 +251,8 @@ def relocation_choices(
         cost = cost * association_cost_multiplier[pop.association[reconsider]]
     value = (profits - here[:, None]) / np.maximum(revenue, 1e-300)[:, None] - cost
     weight = np.bincount(pop.city[rows], minlength=moving_cost.shape[0]).astype(float)
-    destination = pairwise_revision(value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, rng)
+    destination = pairwise_revision(
+        value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, uniforms[reconsidering][:, 1:3]
+    )
     moving = destination != city
     return reconsider[moving], destination[moving]

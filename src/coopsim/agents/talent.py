@@ -72,22 +72,25 @@ def migration_choices(
     rate: float,
     logit_scale: float,
     gain_for_certain_move: float,
-    rng: np.random.Generator,
+    uniforms: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cohorts that migrate and their destination.
 
-    A share ``rate`` of the ``eligible`` cohorts (a mask over rows) reconsiders each quarter: it draws a candidate city by a
+    A share ``rate`` of the ``eligible`` cohorts (a mask over rows) reconsiders each quarter
+    (``uniforms`` (rows, 3): each living cohort's own draws, in row order): it draws a candidate city by a
     logit over ``u_j - m_ij`` weighted by the talent living there, and moves if that beats staying, with probability
     ``min(1, gain / gain_for_certain_move)`` (:func:`coopsim.agents.choice.pairwise_revision`).
     Returns (rows, destinations) of cohorts that leave their city.
     """
     rows = pop.rows
-    rows = rows[eligible[rows]]
-    reconsider = rows[rng.random(len(rows)) < rate]
+    reconsidering = eligible[rows] & (uniforms[:, 0] < rate)
+    reconsider = rows[reconsidering]
     if len(reconsider) == 0 or len(utility) < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     origin = pop.city[reconsider]
     weight = talent_by_city(pop, len(utility))
-    destination = pairwise_revision(utility[None, :] - moving_cost[origin], origin, weight, logit_scale, gain_for_certain_move, rng)
+    destination = pairwise_revision(
+        utility[None, :] - moving_cost[origin], origin, weight, logit_scale, gain_for_certain_move, uniforms[reconsidering][:, 1:3]
+    )
     moving = destination != origin
     return reconsider[moving], destination[moving]
