@@ -201,6 +201,7 @@ class CoopsimConfig:
     region: RegionConfig = MISSING
     economy: EconomyConfig = MISSING
     agreement: AgreementConfig = MISSING
+    levers: dict[str, Any] = field(default_factory=dict)  # policy levers that agreement presets read
     experiment: str | None = None
 
 

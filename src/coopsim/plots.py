@@ -209,3 +209,94 @@ def band_paths(frame: pd.DataFrame, ylabel: str, ax: Axes | None = None, zero_li
     ax.set_ylabel(ylabel)
     ax.legend(loc="best")
     return ax.figure
+
+
+EFFECTS_FIGSIZE_INCHES = (10.0, 5.5)
+FLOWS_FIGSIZE_INCHES = (10.0, 4.5)
+TOMAHAWK_FIGSIZE_INCHES = (8.0, 5.0)
+
+
+def effects_chart(effects: pd.DataFrame, title: str, ax: Axes | None = None) -> Figure:
+    """Horizontal bars of paired effects in percent with confidence intervals, grouped by (city, metric).
+
+    ``effects`` has columns ``scenario, metric, city, effect_pct, pct_low, pct_high``.
+    """
+    _require_columns(effects, ("scenario", "metric", "city", "effect_pct", "pct_low", "pct_high"), "effects")
+    labels = [f"{c}: {m}" for c, m in effects[["city", "metric"]].drop_duplicates().itertuples(index=False)]
+    if ax is None:
+        figure = Figure(figsize=EFFECTS_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    scenarios = list(dict.fromkeys(effects["scenario"]))
+    height = 0.8 / max(len(scenarios), 1)
+    for k, scenario in enumerate(scenarios):
+        rows = (
+            effects[effects["scenario"] == scenario]
+            .set_index(effects[effects["scenario"] == scenario].apply(lambda r: f"{r['city']}: {r['metric']}", axis=1))
+            .reindex(labels)
+        )
+        y = np.arange(len(labels)) + k * height
+        error = np.vstack([rows["effect_pct"] - rows["pct_low"], rows["pct_high"] - rows["effect_pct"]])
+        ax.barh(y, rows["effect_pct"], height=height, xerr=np.nan_to_num(error), capsize=2, label=scenario)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_yticks(np.arange(len(labels)) + 0.4 - height / 2, labels)
+    ax.set_xlabel("effect, % of no agreement with the same seed")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return ax.figure
+
+
+def flows_matrix(flows: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Heat map of cumulative flows: rows are scenarios, columns flow kinds, cells annotated.
+
+    Each column is scaled by its largest absolute value so that kinds with different units
+    (money, people, enterprises) share one colour scale; the annotations are the raw totals.
+    """
+    if ax is None:
+        figure = Figure(figsize=FLOWS_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    values = flows.to_numpy(dtype=float)
+    scale = np.where(np.abs(values).max(axis=0) > 0, np.abs(values).max(axis=0), 1.0)
+    ax.imshow(values / scale, aspect="auto", cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(len(flows.columns)), flows.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(flows.index)), flows.index)
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7)
+    ax.set_title("cumulative flows over the run (mean across seeds, summed over cities)")
+    return ax.figure
+
+
+def tomahawk(points: pd.DataFrame, sigma: float, mu: float, ax: Axes | None = None) -> Figure:
+    """Long-run share against trade cost from each start, with the analytic break and sustain points.
+
+    ``points`` has columns ``trade_cost``, ``start`` and ``share``. Draws the stable analytic
+    branches of Fujita, Krugman & Venables (1999, fig. 5.4): the even split above ``T_B``,
+    full agglomeration below ``T_S``.
+    """
+    from coopsim.economy.analytic import break_point, sustain_point
+
+    _require_columns(points, ("trade_cost", "start", "share"), "points")
+    if ax is None:
+        figure = Figure(figsize=TOMAHAWK_FIGSIZE_INCHES)
+        FigureCanvasAgg(figure)
+        ax = figure.add_subplot()
+    t_b, t_s = break_point(sigma, mu), sustain_point(sigma, mu)
+    low, high = points["trade_cost"].min(), points["trade_cost"].max()
+    ax.plot([t_b, high], [0.5, 0.5], color="0.3", linewidth=3, alpha=0.4, label="analytic stable even split")
+    ax.plot([low, t_b], [0.5, 0.5], color="0.3", linewidth=1.5, linestyle="--", alpha=0.6, label="analytic unstable even split")
+    for level in (0.0, 1.0):
+        ax.plot(
+            [low, t_s], [level, level], color="tab:red", linewidth=3, alpha=0.3, label="analytic stable agglomeration" if level else None
+        )
+    ax.axvline(t_b, color="0.3", linestyle=":", label=f"break point T_B = {t_b:.3f}")
+    ax.axvline(t_s, color="tab:red", linestyle=":", label=f"sustain point T_S = {t_s:.3f}")
+    for start, data in points.groupby("start"):
+        data = data.sort_values("trade_cost")
+        ax.plot(data["trade_cost"], data["share"], marker="o", linestyle="none", label=f"agent model from share {start}")
+    ax.set_xlabel("trade cost T")
+    ax.set_ylabel("long-run talent share of city A")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(f"Core-periphery tomahawk (sigma = {sigma}, mu = {mu})")
+    ax.legend(loc="center right", fontsize="small")
+    return ax.figure

@@ -80,6 +80,21 @@ def write_run(
     atomic_write_bytes(output_dir / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True).encode())
 
 
+def write_failure(output_dir: Path, resolved_config_yaml: str, seed: int, error: BaseException, trace: str) -> None:
+    """Record a run that raised: its config and a ``run.json`` with status ``failed`` and the traceback."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(output_dir / CONFIG_FILE, resolved_config_yaml.encode())
+    status = {
+        "status": "failed",
+        "seed": int(seed),
+        "error": f"{type(error).__name__}: {error}",
+        "traceback": trace,
+        "versions": package_versions(),
+    }
+    atomic_write_bytes(output_dir / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True).encode())
+
+
 def is_complete(run_dir: Path) -> bool:
     """True when the run folder holds a completion marker."""
     path = Path(run_dir) / STATUS_FILE

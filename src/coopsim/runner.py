@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from pathlib import Path
 
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from coopsim.config import ConfigError, CoopsimConfig, register_configs, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
-from coopsim.results import CITIES_FILE, LINKS_FILE, write_run
+from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, is_complete, write_failure, write_run
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +85,21 @@ def simulate(cfg: DictConfig, show_progress: bool = False):
         model.release()
 
 
-def run(cfg: DictConfig, output_dir: str | Path | None = None) -> Path:
+def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = True) -> Path:
     """Run one configured simulation and write its results folder; returns the folder.
 
     Writes the resolved config, the seed, package versions and ``metrics.parquet``
     (columns ``step, city, metric, value``) into ``output_dir`` (default: Hydra's output
-    directory), atomically and with the completion marker last.
+    directory), atomically and with the completion marker last. With ``reuse``, a folder that
+    already holds a complete run of the same resolved config is kept as it is (resuming a sweep).
     """
     if output_dir is None:
         output_dir = HydraConfig.get().runtime.output_dir
     output_dir = Path(output_dir)
+    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    if reuse and is_complete(output_dir) and (output_dir / CONFIG_FILE).read_text() == resolved:
+        log.info("already complete with this config, kept: %s", output_dir)
+        return output_dir
     started = time.perf_counter()
     model, metrics = simulate(cfg, show_progress=True)
     tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table()}
@@ -102,12 +109,24 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None) -> Path:
         "seconds": round(elapsed, 3),
         "market_nonconverged_quarters": int((metrics.query("metric == 'market_converged'")["value"] == 0).sum()),
     }
-    write_run(output_dir, OmegaConf.to_yaml(cfg, resolve=True), int(cfg.seed), metrics, info, tables)
+    write_run(output_dir, resolved, int(cfg.seed), metrics, info, tables)
     log.info("run finished in %.2f s; results in %s", elapsed, output_dir)
     return output_dir
 
 
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    """Console entry point ``coopsim-run``: compose the config with Hydra and call :func:`run`."""
-    run(cfg)
+    """Console entry point ``coopsim-run``: compose the config with Hydra and call :func:`run`.
+
+    In a multirun, a run that raises is recorded as failed (with its traceback) and the sweep
+    goes on; the sweep's summary names it. A single run raises as usual.
+    """
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        run(cfg)
+        return
+    try:
+        run(cfg)
+    except Exception as error:  # recorded, so that the rest of the sweep goes on
+        output_dir = Path(HydraConfig.get().runtime.output_dir)
+        write_failure(output_dir, OmegaConf.to_yaml(cfg), int(cfg.seed), error, traceback.format_exc())
+        log.error("run failed, recorded in %s: %s", output_dir, error)

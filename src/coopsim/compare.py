@@ -1,0 +1,243 @@
+"""``coopsim-compare RESULTS_DIR``: compare the scenarios of a saved sweep, in figures and a table.
+
+Reads only what the runs saved (their ``config.yaml``, ``.hydra/overrides.yaml``,
+``metrics.parquet``, ``cities.parquet``, ``links.parquet``) and writes into
+``RESULTS_DIR/compare/``:
+
+* ``paths_<metric>``: the partner's (and core's) metric over quarters per scenario, mean and
+  90% band across seeds;
+* ``effects``: each scenario's effect on the partner at the horizon against the baseline
+  (``agreement=none`` with the same other settings and seed), with paired-seed 95%
+  confidence intervals (t distribution);
+* ``flows``: the flows matrix, cumulative flows by kind and scenario;
+* ``map``: the region at the horizon of the richest scenario, sized by GDP;
+* ``tomahawk`` (when the sweep varies ``region.trade_cost``): the long-run talent share
+  against the trade cost, with the analytic break and sustain points;
+* ``summary.csv`` and ``summary.md``: per scenario, seeds, horizon shares of partner and
+  core, and the paired effects with their intervals.
+
+Figures are PNG and SVG.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, tomahawk
+from coopsim.progress import progress
+from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, is_complete
+from coopsim.sweep import run_overrides, sweep_runs
+
+BASELINE_AGREEMENT = "none"
+PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
+HORIZON_METRICS = ("gdp_share", "talent_share", "enterprise_share")
+FLOW_METRICS = ("investment_in", "exchange_in", "migration_in", "entries_new", "entries_branch", "exits_loss", "relocations_in")
+CONFIDENCE = 0.95
+FIGURE_FORMATS = ("png", "svg")
+
+
+def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs of a sweep (one row each: folder, scenario, baseline key, seed, settings) and their tidy metrics.
+
+    A run's *scenario* names the overrides that vary across the sweep, other than the seed;
+    its *pairing key* names them other than the seed and the agreement, so that a run pairs
+    with the baseline run of the same key and seed. Only complete runs are loaded; ``metrics``
+    restricts the metrics read.
+    """
+    sweep_dir = Path(sweep_dir)
+    rows, frames = [], []
+    all_settings = []
+    for run_dir in progress(sweep_runs(sweep_dir), desc="reading runs"):
+        if not is_complete(run_dir):
+            continue
+        overrides = dict(o.split("=", 1) for o in run_overrides(run_dir) if "=" in o and not o.startswith(("~", "hydra", "experiment=")))
+        config = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
+        seed = int(config["seed"])
+        settings = {k: v for k, v in overrides.items() if k != "seed"}
+        all_settings.append(settings)
+        rows.append(
+            {
+                "run": run_dir,
+                "agreement": config["agreement"]["name"],
+                "seed": seed,
+                "core": config["region"].get("core_city"),
+                "partner": config["region"].get("partner_city"),
+                "experiment": config.get("experiment"),
+                **{f"set:{k}": v for k, v in settings.items()},
+            }
+        )
+        frame = pd.read_parquet(run_dir / METRICS_FILE, filters=[("metric", "in", list(metrics))] if metrics else None)
+        frame["seed"], frame["run_index"] = seed, len(rows) - 1
+        frames.append(frame)
+    if not rows:
+        raise FileNotFoundError(f"{sweep_dir}: no complete runs found")
+    keys = sorted({k for s in all_settings for k in s})
+    varying = [k for k in keys if len({s.get(k) for s in all_settings}) > 1]
+    scenarios = [", ".join(f"{k}={s.get(k)}" for k in varying) or "default" for s in all_settings]
+    pairings = [", ".join(f"{k}={s.get(k)}" for k in varying if k != "agreement") for s in all_settings]
+    runs = pd.DataFrame(rows).assign(scenario=scenarios, pairing=pairings)
+    metrics_frame = pd.concat(frames, ignore_index=True)
+    metrics_frame["scenario"] = metrics_frame["run_index"].map(dict(enumerate(scenarios)))
+    metrics_frame["pairing"] = metrics_frame["run_index"].map(dict(enumerate(pairings)))
+    return runs, metrics_frame.drop(columns="run_index")
+
+
+def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city: str, step: int) -> pd.DataFrame:
+    """Each scenario's effect on ``metric`` in ``city`` at ``step`` against the same-seed baseline.
+
+    Returns one row per non-baseline scenario: seeds paired, mean difference and a 95%
+    confidence interval from the t distribution of the paired differences, in the metric's
+    units and in percent of the baseline (``effect_pct``, ``pct_low``, ``pct_high``).
+    """
+    at = metrics[(metrics["metric"] == metric) & (metrics["city"] == city) & (metrics["step"] == step)]
+    agreement = runs.set_index("scenario")["agreement"].to_dict()
+    at = at.assign(agreement=at["scenario"].map(agreement))
+    base = at[at["agreement"] == BASELINE_AGREEMENT].set_index(["pairing", "seed"])["value"]
+    rows = []
+    for scenario, data in at[at["agreement"] != BASELINE_AGREEMENT].groupby("scenario", sort=False):
+        joined = data.set_index(["pairing", "seed"])["value"].to_frame("value").join(base.rename("baseline"), how="inner")
+        diff = (joined["value"] - joined["baseline"]).to_numpy()
+        pct = 100.0 * diff / joined["baseline"].to_numpy()
+        (mean, low, high), (pct_mean, pct_low, pct_high) = _mean_interval(diff), _mean_interval(pct)
+        rows.append(
+            {
+                "scenario": scenario,
+                "metric": metric,
+                "city": city,
+                "seeds": len(diff),
+                "effect": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "effect_pct": pct_mean,
+                "pct_low": pct_low,
+                "pct_high": pct_high,
+            }
+        )
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+EFFECT_COLUMNS = ["scenario", "metric", "city", "seeds", "effect", "ci_low", "ci_high", "effect_pct", "pct_low", "pct_high"]
+
+
+def _mean_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and its two-sided :data:`CONFIDENCE` interval from the t distribution."""
+    n = len(values)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(values.mean())
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    return mean, mean - half, mean + half
+
+
+def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, city and metric: seeds, mean at the horizon, and the paired effect with its interval."""
+    at = metrics[(metrics["step"] == step) & metrics["metric"].isin(HORIZON_METRICS) & metrics["city"].isin(cities)]
+    table = at.groupby(["scenario", "city", "metric"])["value"].agg(seeds="count", horizon_mean="mean").reset_index()
+    if not effects.empty:
+        table = table.merge(effects.drop(columns="seeds"), on=["scenario", "city", "metric"], how="left")
+    return table
+
+
+def compare(sweep_dir: Path) -> list[Path]:
+    """Write the comparison figures and tables of a sweep; returns the files written."""
+    sweep_dir = Path(sweep_dir)
+    wanted = (*PATH_METRICS, *FLOW_METRICS, "gdp", "talent")
+    runs, metrics = load_sweep(sweep_dir, wanted)
+    out = sweep_dir / "compare"
+    out.mkdir(exist_ok=True)
+    written: list[Path] = []
+    horizon = int(metrics["step"].max())
+    partner, core = (
+        runs["partner"].dropna().iloc[0] if runs["partner"].notna().any() else None,
+        runs["core"].dropna().iloc[0] if runs["core"].notna().any() else None,
+    )
+    focus = [c for c in (partner, core) if c]
+    figures = {}
+    for metric in PATH_METRICS:
+        for city in focus:
+            data = metrics[(metrics["metric"] == metric) & (metrics["city"] == city)]
+            if not data.empty:
+                figure = band_paths(data[["scenario", "seed", "step", "value"]], f"{city}: {metric}")
+                figure.axes[0].set_title(f"{city}: {metric} by scenario (mean, 90% band across seeds)")
+                figures[f"paths_{metric}_{city}"] = figure
+    effects = (
+        pd.concat([paired_effects(runs, metrics, m, c, horizon) for m in HORIZON_METRICS for c in focus], ignore_index=True)
+        if focus
+        else pd.DataFrame()
+    )
+    if not effects.empty and effects["seeds"].sum() > 0:
+        figures["effects"] = effects_chart(
+            effects, f"effect at quarter {horizon} in % of no agreement (same seed), mean and 95% CI across seeds"
+        )
+    flows = metrics[metrics["metric"].isin(FLOW_METRICS)].groupby(["scenario", "seed", "metric"])["value"].sum()
+    figures["flows"] = flows_matrix(flows.groupby(["scenario", "metric"]).mean().unstack("metric").fillna(0.0))
+    figures["map"] = _horizon_map(runs, metrics, horizon)
+    if "set:region.trade_cost" in runs:
+        figures["tomahawk"] = _tomahawk(runs, metrics)
+    for name, figure in figures.items():
+        for fmt in FIGURE_FORMATS:
+            path = out / f"{name}.{fmt}"
+            figure.savefig(path, dpi=110, bbox_inches="tight")
+            written.append(path)
+    summary = horizon_table(metrics, focus, horizon, effects) if focus else runs.groupby("scenario")["seed"].nunique().to_frame("seeds")
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(_markdown(summary))
+    written += [out / "summary.csv", out / "summary.md"]
+    return written
+
+
+def _horizon_map(runs: pd.DataFrame, metrics: pd.DataFrame, horizon: int):
+    """The region at the horizon of the run with the most GDP, sized by GDP."""
+    gdp = metrics[(metrics["metric"] == "gdp") & (metrics["step"] == horizon)]
+    best = gdp.groupby(["scenario", "seed"])["value"].sum().idxmax()
+    run = runs[(runs["scenario"] == best[0]) & (runs["seed"] == best[1])]["run"].iloc[0]
+    cities = pd.read_parquet(run / CITIES_FILE)
+    values = gdp[(gdp["scenario"] == best[0]) & (gdp["seed"] == best[1])].set_index("city")["value"]
+    figure = region_map(cities.assign(gdp_at_horizon=cities["name"].map(values)), pd.read_parquet(run / LINKS_FILE), "gdp_at_horizon")
+    figure.axes[0].set_title(f"{best[0]} (seed {best[1]}): GDP at quarter {horizon}")
+    return figure
+
+
+def _tomahawk(runs: pd.DataFrame, metrics: pd.DataFrame):
+    """Long-run talent share of the first city against trade cost, per starting share, with analytic points."""
+    config = yaml.safe_load((runs["run"].iloc[0] / CONFIG_FILE).read_text())
+    economy = config["economy"]
+    sigma = float(economy["sigma"])
+    mu = float(sum(s["expenditure_share"] for s in economy["sectors"].values()))
+    first_city = next(iter(config["region"]["cities"]))
+    horizon = int(metrics["step"].max())
+    talent = metrics[(metrics["metric"] == "talent") & (metrics["step"] > horizon - 20)]
+    share = talent.groupby(["scenario", "seed", "step", "city"])["value"].sum().unstack("city")
+    share = (share[first_city] / share.sum(axis=1)).groupby(["scenario", "seed"]).mean().rename("share").reset_index()
+    settings = runs.set_index(["scenario", "seed"])[["set:region.trade_cost", "set:region.initial_share"]]
+    points = share.join(settings, on=["scenario", "seed"])
+    points = points.rename(columns={"set:region.trade_cost": "trade_cost", "set:region.initial_share": "start"})
+    points["trade_cost"] = points["trade_cost"].astype(float)
+    return tomahawk(points, sigma, mu)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A plain Markdown table (no extra dependency)."""
+    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    body = ["| " + " | ".join(f"{v:.5g}" if isinstance(v, float) else str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results_dir", type=Path, help="a sweep folder, e.g. results/scenario_comparison")
+    args = parser.parse_args(argv)
+    for path in compare(args.results_dir):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
