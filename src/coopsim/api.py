@@ -1,0 +1,107 @@
+"""The Python API for notebooks: compose a config, run it, sweep it, load saved sweeps, plot.
+
+Everything here is the same code the command-line tools use: ``compose`` is Hydra's compose
+API over the project's ``configs/`` (it works any number of times in one kernel), ``run``
+returns the tidy metrics that ``coopsim-run`` writes to ``metrics.parquet`` for the same config
+and seed, ``sweep`` returns runs and metrics in the form ``coopsim-compare`` reads from disk
+(``load``), and the plotting functions are those of :mod:`coopsim.plots` that
+``coopsim-compare`` uses.
+
+Example::
+
+    from coopsim import api
+    metrics = api.run("region=shenzhen_shantou", "agreement=deep_cooperation", "steps=40")
+    runs, metrics = api.sweep({"agreement": ["none", "rail"]}, "region=shenzhen_shantou", seeds=range(3))
+    api.effects(runs, metrics, "gdp_share", "Shantou")
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from joblib import Parallel, delayed
+from omegaconf import DictConfig
+
+from coopsim.compare import load_sweep, paired_effects
+from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, time_paths, tomahawk
+from coopsim.runner import compose_config, simulate
+
+__all__ = [
+    "compose",
+    "run",
+    "run_model",
+    "sweep",
+    "load",
+    "effects",
+    "band_paths",
+    "effects_chart",
+    "flows_matrix",
+    "region_map",
+    "time_paths",
+    "tomahawk",
+]
+
+
+def compose(*overrides: str) -> DictConfig:
+    """The project's config with command-line style overrides (``"agreement=rail"``, ``"levers.rail_speed_kmh=250"``)."""
+    return compose_config(*overrides)
+
+
+def run_model(*overrides: str, cfg: DictConfig | None = None):
+    """Run one configuration in this process; returns ``(model, metrics)`` (the model for inspection)."""
+    return simulate(cfg if cfg is not None else compose(*overrides))
+
+
+def run(*overrides: str, cfg: DictConfig | None = None) -> pd.DataFrame:
+    """Run one configuration in this process; returns its tidy metrics (``step, city, metric, value``)."""
+    return run_model(*overrides, cfg=cfg)[1]
+
+
+def _one(settings: tuple[tuple[str, object], ...], fixed: tuple[str, ...], seed: int) -> pd.DataFrame:
+    overrides = [*fixed, *(f"{key}={value}" for key, value in settings), f"seed={seed}"]
+    return run(*overrides)
+
+
+def sweep(
+    grid: Mapping[str, Sequence], *overrides: str, seeds: Iterable[int] = range(3), processes: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every combination of ``grid`` (key -> values) for each seed, in this process or ``processes`` workers.
+
+    Returns ``(runs, metrics)`` as :func:`load` does for a saved sweep: each run's scenario
+    (the grid's settings) and pairing key (settings other than the agreement), and the tidy
+    metrics with ``scenario``, ``pairing`` and ``seed`` columns. Results do not depend on
+    ``processes`` (each run has its own seed).
+    """
+    keys = list(grid)
+    combos = [tuple(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+    jobs = [(combo, seed) for combo in combos for seed in seeds]
+    frames = Parallel(n_jobs=processes)(delayed(_one)(combo, tuple(overrides), seed) for combo, seed in jobs)
+    rows, tagged = [], []
+    for (combo, seed), frame in zip(jobs, frames, strict=True):
+        settings = dict(combo)
+        scenario = ", ".join(f"{k}={v}" for k, v in settings.items()) or "default"
+        pairing = ", ".join(f"{k}={v}" for k, v in settings.items() if k != "agreement")
+        rows.append(
+            {
+                "scenario": scenario,
+                "pairing": pairing,
+                "agreement": settings.get("agreement", "none"),
+                "seed": seed,
+                **{f"set:{k}": v for k, v in settings.items()},
+            }
+        )
+        tagged.append(frame.assign(scenario=scenario, pairing=pairing, seed=seed))
+    return pd.DataFrame(rows), pd.concat(tagged, ignore_index=True)
+
+
+def load(sweep_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A saved sweep (``results/<experiment>``): ``(runs, metrics)``, as ``coopsim-compare`` reads it."""
+    return load_sweep(Path(sweep_dir))
+
+
+def effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city: str, step: int | None = None) -> pd.DataFrame:
+    """Each scenario's paired-seed effect on ``metric`` in ``city`` at ``step`` (default: the last) against no agreement."""
+    return paired_effects(runs, metrics, metric, city, int(metrics["step"].max()) if step is None else step)
