@@ -113,3 +113,18 @@ def test_guangdong_default_run_of_60_quarters_finishes_and_converges():
     assert metrics["step"].max() == 60
     assert (metrics.query("metric == 'market_converged'")["value"] == 1.0).all()
     assert metrics.query("metric == 'gdp'")["city"].nunique() == 21
+
+
+def test_sub_centres_marked_in_the_saved_cities_table():
+    model = build_model(compose_config("steps=1"))
+    try:
+        table = model.cities_table()
+        assert table.query("sub_centre")["name"].tolist() == ["Shantou", "Zhanjiang"]
+        assert set(table.query("group == 'east wing'")["name"]) == {"Shantou", "Shanwei", "Jieyang", "Chaozhou"}
+    finally:
+        model.release()
+
+
+def test_sub_centre_outside_the_region_named():
+    with pytest.raises(ConfigError, match=r"region.data.sub_centres\[0\]"):
+        region("shenzhen_shantou", "region.data.sub_centres=[Zhanjiang]")

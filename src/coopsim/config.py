@@ -152,6 +152,7 @@ class RegionDataConfig:
     start_date: str = MISSING
     cities: list[str] = field(default_factory=list)
     rest_name: str | None = None
+    sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres (marked in tables and maps)
     talent_share: float = MISSING
     people_per_talent_agent: float = MISSING
     enterprise_agents: int = MISSING
@@ -248,6 +249,8 @@ def _validate_region_data(data: RegionDataConfig) -> None:
     except ValueError:
         raise ConfigError(f"region.data.start_date: expected an ISO date YYYY-MM-DD, got {data.start_date!r}") from None
     _share(data.talent_share, "region.data.talent_share")
+    if len(set(data.sub_centres)) != len(data.sub_centres):
+        raise ConfigError(f"region.data.sub_centres: expected distinct cities, got {list(data.sub_centres)!r}")
     _positive(data.people_per_talent_agent, "region.data.people_per_talent_agent")
     _require(data.enterprise_agents >= 1, "region.data.enterprise_agents", "at least 1", data.enterprise_agents)
     _positive(data.people_per_km2, "region.data.people_per_km2")

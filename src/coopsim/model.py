@@ -447,6 +447,7 @@ class RegionalEconomy(mesa.Model):
             {
                 "name": region.city_names,
                 "group": region.groups or ["city"] * region.size,
+                "sub_centre": [name in region.sub_centres for name in region.city_names],
                 "lat": region.lat,
                 "lon": region.lon,
                 "immobile_population": region.immobile_population,

@@ -34,6 +34,7 @@ MODE_STYLES = {
 UNKNOWN_MODE_STYLE = {"color": "black", "linestyle": ":", "linewidth": 1.0, "zorder": 3}
 GROUP_PALETTE_SIZE = 10  # matplotlib's default colour cycle C0..C9; groups beyond it reuse colours
 CITY_ZORDER = 4
+SUB_CENTRE_MARKER_AREA_PT2 = 160.0  # a star over each provincial sub-centre
 LABEL_ZORDER = 5
 CITY_COLUMNS = ("name", "lat", "lon", "group")
 LINK_COLUMNS = ("a", "b", "mode")
@@ -142,6 +143,31 @@ def _draw_cities(ax: Axes, cities: pd.DataFrame, sizes: np.ndarray) -> list[Line
             gid=f"cities:{group}",
         )
         handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=LEGEND_MARKER_SIZE_PT, label=group))
+    if "sub_centre" in cities.columns and cities["sub_centre"].any():
+        centres = cities[cities["sub_centre"].astype(bool)]
+        ax.scatter(
+            centres["lon"],
+            centres["lat"],
+            s=SUB_CENTRE_MARKER_AREA_PT2,
+            marker="*",
+            color="gold",
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=LABEL_ZORDER,
+            gid="sub-centres",
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="*",
+                linestyle="",
+                color="gold",
+                markeredgecolor="black",
+                markersize=LEGEND_MARKER_SIZE_PT * 1.5,
+                label="provincial sub-centre",
+            )
+        )
     for row in cities.itertuples(index=False):
         ax.annotate(
             row.name, (row.lon, row.lat), xytext=LABEL_OFFSET_PT, textcoords="offset points", fontsize=LABEL_FONT_SIZE, zorder=LABEL_ZORDER

@@ -58,6 +58,7 @@ class Region:
     partner: int | None = None
     cohort_size: float | None = None  # people per talent agent, when the region sets its own scale
     transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
+    sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres
     travel_minutes: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -192,6 +193,9 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     for k, name in enumerate(keep):
         if name not in known:
             raise ConfigError(f"region.data.cities[{k}]: expected a city of {data.cities_table} {known}, got {name!r}")
+    for k, name in enumerate(data.sub_centres):
+        if name not in keep:
+            raise ConfigError(f"region.data.sub_centres[{k}]: expected a city of the region {keep}, got {name!r}")
     kept_records = [r for r in records if r.name in keep]
     rest = [r for r in records if r.name not in keep]
     initial = links_as_of(links, start)
@@ -233,6 +237,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         scheduled_links=sorted(scheduled, key=lambda link: link.quarter),
         cohort_size=data.people_per_talent_agent,
         transfer_minutes=data.transfer_minutes,
+        sub_centres=list(data.sub_centres),
     )
 
 

@@ -1,0 +1,340 @@
+"""Interactive dashboard on Mesa's SolaraViz: pick a region and an agreement, move the levers, step or run, watch.
+
+Start it with ``solara run coopsim.dashboard`` (or ``python -m coopsim.dashboard``), or show it in a Jupyter cell with
+``from coopsim.dashboard import page; page``; docs/dashboard.md says what each control does. Visualisation lives only
+here (DESIGN.md section 7): the model is built with :func:`coopsim.runner.compose_config` and
+:func:`coopsim.runner.build_model`, figures come from :mod:`coopsim.plots`, and the data from the model's recorder.
+
+Each browser session (or notebook cell) gets its own :class:`DashboardModel`. SolaraViz builds a new one from the
+controls' values when Reset is pressed; the old one releases its simulation when it is collected (Mesa 3.3.1 keeps
+every model alive through ``Agent._ids`` otherwise, DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import weakref
+
+import mesa
+import pandas as pd
+import solara
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
+
+from coopsim import plots
+from coopsim.runner import build_model, compose_config
+
+REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
+AGREEMENTS = ("none", "rail", "investment", "talent", "deep_cooperation")
+DEFAULT_REGION = "guangdong"
+DEFAULT_AGREEMENT = "deep_cooperation"  # every lever acts in it; with "none" the levers change nothing
+# Dashboard parameter -> the config field it overrides (configs/config.yaml and configs/economy/).
+LEVER_FIELDS = {
+    "rail_speed_kmh": "levers.rail_speed_kmh",
+    "rail_opening_quarter": "levers.rail_opening_quarter",
+    "investment_budget": "levers.investment_budget",
+    "exchange_quota": "levers.exchange_quota",
+    "spillover_strength": "economy.knowledge.spillover_strength",
+}
+SHARE_METRICS = ("gdp_share", "enterprise_share", "talent_share")
+MAP_SIZE_METRIC = "gdp"  # marker area: the city's GDP in the latest quarter
+QUARTERS_PER_YEAR = 4
+PERCENT = 100.0
+MAP_FIGSIZE_INCHES = (7.5, 5.0)
+TIME_PATHS_FIGSIZE_INCHES = (7.5, 7.5)
+FIGURE_DPI = 90
+PLAY_INTERVAL_MS = 150
+
+
+def _config_value(cfg, field: str):
+    node = cfg
+    for key in field.split("."):
+        node = node[key]
+    return node
+
+
+def lever_defaults() -> dict[str, float]:
+    """The levers' values in the project's default config (what the sliders start at)."""
+    cfg = compose_config()
+    return {name: _config_value(cfg, field) for name, field in LEVER_FIELDS.items()}
+
+
+def dashboard_overrides(region: str, agreement: str, seed: int, **levers) -> list[str]:
+    """Hydra overrides for a region, an agreement preset, a seed and the levers that are given (None: the config's value)."""
+    if region not in REGIONS:
+        raise ValueError(f"region: expected one of {list(REGIONS)}, got {region!r}")
+    if agreement not in AGREEMENTS:
+        raise ValueError(f"agreement: expected one of {list(AGREEMENTS)}, got {agreement!r}")
+    unknown = sorted(set(levers) - set(LEVER_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown levers {unknown}; expected some of {list(LEVER_FIELDS)}")
+    overrides = [f"region={region}", f"agreement={agreement}", f"seed={int(seed)}"]
+    overrides += [f"{LEVER_FIELDS[name]}={value}" for name, value in levers.items() if value is not None]
+    return overrides
+
+
+class DashboardModel(mesa.Model):
+    """The simulation behind the dashboard, built from SolaraViz's keyword parameters.
+
+    A thin Mesa model around :class:`coopsim.model.RegionalEconomy` (``self.simulation``): it composes the config with
+    the chosen region, agreement preset, levers and seed, builds the simulation with
+    :func:`coopsim.runner.build_model`, steps it one quarter per ``step()``, and stops (``running = False``) at the
+    config's horizon (``steps``, 60 quarters by default). A lever left at None keeps the config's value.
+    """
+
+    def __init__(
+        self,
+        region: str = DEFAULT_REGION,
+        agreement: str = DEFAULT_AGREEMENT,
+        rail_speed_kmh: float | None = None,
+        rail_opening_quarter: int | None = None,
+        investment_budget: float | None = None,
+        exchange_quota: float | None = None,
+        spillover_strength: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(rng=seed)
+        levers = {
+            "rail_speed_kmh": rail_speed_kmh,
+            "rail_opening_quarter": rail_opening_quarter,
+            "investment_budget": investment_budget,
+            "exchange_quota": exchange_quota,
+            "spillover_strength": spillover_strength,
+        }
+        self.overrides = dashboard_overrides(region, agreement, seed, **levers)
+        self.cfg = compose_config(*self.overrides)
+        self.region_name = region
+        self.agreement = agreement
+        self.horizon = int(self.cfg.steps)
+        self.simulation = build_model(self.cfg)
+        # Release the simulation from Mesa's registry when this model is discarded (Reset, a closed session).
+        self._release = weakref.finalize(self, self.simulation.release)
+        self.running = self.simulation.steps < self.horizon
+
+    def step(self) -> None:
+        """One quarter of the simulation."""
+        self.simulation.step()
+        self.running = self.simulation.steps < self.horizon
+
+    def release(self) -> None:
+        """Release the simulation now (it also happens when the model is collected)."""
+        self._release()
+
+    @property
+    def quarter(self) -> int:
+        """Quarters simulated so far (0 = the initial state)."""
+        return int(self.simulation.steps)
+
+    @property
+    def core_name(self) -> str:
+        region = self.simulation.region
+        return region.city_names[region.core]
+
+    @property
+    def partner_name(self) -> str:
+        region = self.simulation.region
+        return region.city_names[region.partner]
+
+    def partner_core_minutes(self) -> float:
+        """Fastest travel time between the partner and the core now (minutes)."""
+        region = self.simulation.region
+        return float(region.travel_minutes[region.partner, region.core])
+
+    def calendar_quarter(self) -> str | None:
+        """'2027 Q2' for data regions (step 0 = the region's start date); None for abstract regions."""
+        data = self.cfg.region.get("data")
+        if data is None:
+            return None
+        start = datetime.date.fromisoformat(str(data.start_date))
+        index = start.year * QUARTERS_PER_YEAR + (start.month - 1) // 3 + self.quarter
+        return f"{index // QUARTERS_PER_YEAR} Q{index % QUARTERS_PER_YEAR + 1}"
+
+
+# ----- figures (built with coopsim.plots from the model's recorder) -------------------------------------------------
+
+
+def _new_figure(size_inches: tuple[float, float]) -> Figure:
+    figure = Figure(figsize=size_inches, dpi=FIGURE_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def map_figure(model: DashboardModel) -> Figure:
+    """The region's cities sized by their GDP in the latest quarter, with the transport links as they are now."""
+    simulation = model.simulation
+    cities = simulation.cities_table().assign(**{MAP_SIZE_METRIC: simulation.recorder.last(MAP_SIZE_METRIC)})
+    figure = _new_figure(MAP_FIGSIZE_INCHES)
+    plots.region_map(cities, simulation.links_table(), MAP_SIZE_METRIC, ax=figure.add_subplot())
+    figure.suptitle(f"quarter {model.quarter}")
+    return figure
+
+
+def share_changes(metrics: pd.DataFrame, cities: list[str], metric: str) -> tuple[pd.DataFrame, str]:
+    """The cities' ``metric`` as a % change since quarter 0 (tidy rows), and the name it is plotted under.
+
+    A partner's share is a few percent and a core's a quarter of the region: on one axis in levels the partner's
+    path would look flat, so both are shown relative to where they started.
+    """
+    rows = metrics[(metrics["metric"] == metric) & metrics["city"].isin(cities)]
+    start = rows[rows["step"] == rows["step"].min()].set_index("city")["value"]
+    name = f"{metric}, % change since quarter 0"
+    changed = rows.assign(metric=name, value=(rows["value"] / rows["city"].map(start) - 1.0) * PERCENT)
+    return changed, name
+
+
+def time_paths_figure(model: DashboardModel) -> Figure:
+    """The partner's and the core's GDP, enterprise and talent shares over the quarters so far."""
+    metrics = model.simulation.recorder.frame()
+    cities = [model.partner_name, model.core_name]
+    figure = _new_figure(TIME_PATHS_FIGSIZE_INCHES)
+    axes = figure.subplots(len(SHARE_METRICS), 1, sharex=True)
+    for ax, metric in zip(axes, SHARE_METRICS, strict=True):
+        changes, name = share_changes(metrics, cities, metric)
+        plots.time_paths(changes, name, highlight=cities, ax=ax)
+        ax.set_ylabel(f"{metric}\n% vs quarter 0")
+        if ax is not axes[-1]:
+            ax.set_xlabel("")
+    figure.suptitle(f"{model.partner_name} (partner) and {model.core_name} (core)")
+    return figure
+
+
+def status_lines(model: DashboardModel) -> list[str]:
+    """The text panel: quarter, partner-core travel time, where the partner's shares stand."""
+    when = model.calendar_quarter()
+    lines = [f"Quarter {model.quarter} of {model.horizon}" + (f" ({when})" if when else "")]
+    lines.append(f"{model.partner_name}–{model.core_name} travel time: {model.partner_core_minutes():.1f} min")
+    rail = model.simulation.rules.get("rail")
+    if rail is None:
+        lines.append(f"Agreement {model.agreement}: no new rail line")
+    else:
+        lines.append(f"Agreement {model.agreement}: rail line at {rail.speed_kmh:g} km/h opens in quarter {rail.opening_quarter}")
+    partner = model.simulation.region.partner
+    for metric in SHARE_METRICS:
+        lines.append(f"{model.partner_name} {metric}: {model.simulation.recorder.last(metric)[partner] * PERCENT:.2f}%")
+    if not model.running:
+        lines.append("Horizon reached: press Reset for a new run")
+    return lines
+
+
+# ----- SolaraViz components (each redraws when the model steps) -----------------------------------------------------
+
+
+def _figure_view(model: DashboardModel, make_figure, css_class: str) -> None:
+    # The figure is rebuilt only when the model or its quarter changes, not on every re-render.
+    key = [model, model.quarter]
+    figure = solara.use_memo(lambda: make_figure(model), key)
+    with solara.Column(classes=[css_class]):
+        solara.FigureMatplotlib(figure, dependencies=key, format="png")
+
+
+@solara.component
+def RegionMap(model: DashboardModel):
+    """The region map, cities sized by current GDP, links by mode."""
+    update_counter.get()
+    _figure_view(model, map_figure, "coopsim-map")
+
+
+@solara.component
+def SharePaths(model: DashboardModel):
+    """Time paths of the partner's and core's GDP, enterprise and talent shares."""
+    update_counter.get()
+    _figure_view(model, time_paths_figure, "coopsim-time-paths")
+
+
+@solara.component
+def StatusPanel(model: DashboardModel):
+    """Quarter, partner-core travel minutes, the rail line, the partner's shares."""
+    update_counter.get()
+    lines = status_lines(model)
+    with solara.Column(classes=["coopsim-status"]):
+        solara.Text(lines[0], classes=["coopsim-quarter"])
+        for line in lines[1:]:
+            solara.Text(line)
+
+
+COMPONENTS = [StatusPanel, RegionMap, SharePaths]
+
+
+def model_params() -> dict:
+    """SolaraViz's controls: region and agreement, the levers (starting at the config's values), the seed."""
+    defaults = lever_defaults()
+    return {
+        "region": {"type": "Select", "value": DEFAULT_REGION, "values": list(REGIONS), "label": "Region"},
+        "agreement": {"type": "Select", "value": DEFAULT_AGREEMENT, "values": list(AGREEMENTS), "label": "Agreement preset"},
+        "rail_speed_kmh": {
+            "type": "SliderInt",
+            "value": int(defaults["rail_speed_kmh"]),
+            "min": 160,
+            "max": 400,
+            "step": 10,
+            "label": "Rail design speed (km/h)",
+        },
+        "rail_opening_quarter": {
+            "type": "SliderInt",
+            "value": int(defaults["rail_opening_quarter"]),
+            "min": 1,
+            "max": 59,
+            "step": 1,
+            "label": "Rail opening quarter",
+        },
+        "investment_budget": {
+            "type": "SliderInt",
+            "value": int(defaults["investment_budget"]),
+            "min": 0,
+            "max": 200,
+            "step": 5,
+            "label": "Investment budget (亿元/year)",
+        },
+        "exchange_quota": {
+            "type": "SliderInt",
+            "value": int(defaults["exchange_quota"]),
+            "min": 0,
+            "max": 5000,
+            "step": 100,
+            "label": "Talent exchange quota (people/year)",
+        },
+        "spillover_strength": {
+            "type": "SliderFloat",
+            "value": float(defaults["spillover_strength"]),
+            "min": 0.0,
+            "max": 0.2,
+            "step": 0.01,
+            "label": "Knowledge spillover strength",
+        },
+        "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1, "label": "Seed"},
+    }
+
+
+@solara.component
+def Page():
+    """The dashboard: one model per session (browser tab or notebook cell), rebuilt by SolaraViz's Reset."""
+    params = solara.use_memo(model_params, [])
+    model = solara.use_memo(lambda: DashboardModel(**{name: spec["value"] for name, spec in params.items()}), [])
+    SolaraViz(
+        model,
+        components=list(COMPONENTS),
+        model_params=params,
+        name="coopsim: cooperation between cities",
+        play_interval=PLAY_INTERVAL_MS,
+    )
+
+
+# `solara run coopsim.dashboard` serves Page; in Jupyter, a cell ending in `page` shows the dashboard.
+page = Page()
+
+
+APP = "coopsim.dashboard"  # the module `solara run` serves (not __name__, which is "__main__" under python -m)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m coopsim.dashboard [solara run options]``: the same as ``solara run coopsim.dashboard [options]``."""
+    from solara.__main__ import cli
+
+    cli(["run", APP, *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()
