@@ -41,7 +41,7 @@ def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, monkeypatc
 
     monkeypatch.setattr(runner.RegionalEconomy, "step", broken_step)
     with pytest.raises(KeyboardInterrupt):
-        run(compose_config("steps=3"), out)
+        run(compose_config("steps=3"), out, reuse=False)
     # the earlier result is still whole; a crash mid-write never leaves a partial parquet behind
     assert is_complete(out) and not list(out.glob(".*.tmp"))
 
@@ -89,3 +89,17 @@ def test_console_script_rejects_unknown_key(tmp_path):
     assert result.returncode != 0
     assert "sigmaa" in result.stderr
     assert not (tmp_path / "out" / "metrics.parquet").exists()
+
+
+def test_complete_run_with_the_same_config_is_reused(tmp_path, monkeypatch):
+    out = run(compose_config("region=two_symmetric", "steps=2"), tmp_path / "run")
+    stamp = (out / "run.json").stat().st_mtime_ns
+
+    def must_not_step(self):
+        raise AssertionError("a complete run with the same config must not be recomputed")
+
+    monkeypatch.setattr(runner.RegionalEconomy, "step", must_not_step)
+    run(compose_config("region=two_symmetric", "steps=2"), out)
+    assert (out / "run.json").stat().st_mtime_ns == stamp
+    with pytest.raises(AssertionError, match="must not be recomputed"):
+        run(compose_config("region=two_symmetric", "steps=2", "seed=9"), out)  # a different config is recomputed
