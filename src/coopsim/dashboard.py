@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 import sys
+import threading
+import warnings
 import weakref
 
 import mesa
@@ -21,8 +23,12 @@ import pandas as pd
 import solara
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+
+with warnings.catch_warnings():
+    # Mesa 3.3.1's own ComponentsView trips solara's rules-of-hooks check when it is defined; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return", category=UserWarning)
+    from mesa.visualization import SolaraViz
+    from mesa.visualization.utils import update_counter
 
 from coopsim import plots
 from coopsim.runner import build_model, compose_config
@@ -44,8 +50,11 @@ MAP_SIZE_METRIC = "gdp"  # marker area: the city's GDP in the latest quarter
 QUARTERS_PER_YEAR = 4
 PERCENT = 100.0
 MAP_FIGSIZE_INCHES = (7.5, 5.0)
-TIME_PATHS_FIGSIZE_INCHES = (7.5, 7.5)
+TIME_PATHS_FIGSIZE_INCHES = (7.5, 6.0)
 FIGURE_DPI = 90
+# Fixed margins (fractions of the figure): a third faster to draw than matplotlib's constrained layout, redone each quarter.
+MAP_MARGINS = {"left": 0.1, "right": 0.98, "bottom": 0.1, "top": 0.88}
+TIME_PATHS_MARGINS = {"left": 0.14, "right": 0.98, "bottom": 0.08, "top": 0.93, "hspace": 0.12}
 PLAY_INTERVAL_MS = 150
 
 
@@ -110,14 +119,18 @@ class DashboardModel(mesa.Model):
         self.agreement = agreement
         self.horizon = int(self.cfg.steps)
         self.simulation = build_model(self.cfg)
+        # Held while a quarter runs and while the panels read the simulation: Play steps in a worker thread, and a control
+        # moved meanwhile re-renders the panels from another one.
+        self.lock = threading.Lock()
         # Release the simulation from Mesa's registry when this model is discarded (Reset, a closed session).
         self._release = weakref.finalize(self, self.simulation.release)
         self.running = self.simulation.steps < self.horizon
 
     def step(self) -> None:
         """One quarter of the simulation."""
-        self.simulation.step()
-        self.running = self.simulation.steps < self.horizon
+        with self.lock:
+            self.simulation.step()
+            self.running = self.simulation.steps < self.horizon
 
     def release(self) -> None:
         """Release the simulation now (it also happens when the model is collected)."""
@@ -156,9 +169,10 @@ class DashboardModel(mesa.Model):
 # ----- figures (built with coopsim.plots from the model's recorder) -------------------------------------------------
 
 
-def _new_figure(size_inches: tuple[float, float]) -> Figure:
-    figure = Figure(figsize=size_inches, dpi=FIGURE_DPI, layout="constrained")
+def _new_figure(size_inches: tuple[float, float], margins: dict[str, float]) -> Figure:
+    figure = Figure(figsize=size_inches, dpi=FIGURE_DPI)
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(**margins)
     return figure
 
 
@@ -166,7 +180,7 @@ def map_figure(model: DashboardModel) -> Figure:
     """The region's cities sized by their GDP in the latest quarter, with the transport links as they are now."""
     simulation = model.simulation
     cities = simulation.cities_table().assign(**{MAP_SIZE_METRIC: simulation.recorder.last(MAP_SIZE_METRIC)})
-    figure = _new_figure(MAP_FIGSIZE_INCHES)
+    figure = _new_figure(MAP_FIGSIZE_INCHES, MAP_MARGINS)
     plots.region_map(cities, simulation.links_table(), MAP_SIZE_METRIC, ax=figure.add_subplot())
     figure.suptitle(f"quarter {model.quarter}")
     return figure
@@ -185,35 +199,48 @@ def share_changes(metrics: pd.DataFrame, cities: list[str], metric: str) -> tupl
     return changed, name
 
 
+def rail_opening(model: DashboardModel) -> int | None:
+    """The quarter the agreement's new rail line opens, or None without a rail rule."""
+    rail = model.simulation.rules.get("rail")
+    return None if rail is None else int(rail.opening_quarter)
+
+
 def time_paths_figure(model: DashboardModel) -> Figure:
-    """The partner's and the core's GDP, enterprise and talent shares over the quarters so far."""
+    """The partner's and the core's GDP, enterprise and talent shares over the quarters so far (% change since quarter 0)."""
     metrics = model.simulation.recorder.frame()
     cities = [model.partner_name, model.core_name]
-    figure = _new_figure(TIME_PATHS_FIGSIZE_INCHES)
+    opening = rail_opening(model)
+    figure = _new_figure(TIME_PATHS_FIGSIZE_INCHES, TIME_PATHS_MARGINS)
     axes = figure.subplots(len(SHARE_METRICS), 1, sharex=True)
     for ax, metric in zip(axes, SHARE_METRICS, strict=True):
         changes, name = share_changes(metrics, cities, metric)
         plots.time_paths(changes, name, highlight=cities, ax=ax)
         ax.set_ylabel(f"{metric}\n% vs quarter 0")
+        if opening is not None and model.quarter >= opening:
+            ax.axvline(opening, color="0.3", linestyle=":", linewidth=1.0)
         if ax is not axes[-1]:
             ax.set_xlabel("")
-    figure.suptitle(f"{model.partner_name} (partner) and {model.core_name} (core)")
+    title = f"{model.partner_name} (partner) and {model.core_name} (core)"
+    figure.suptitle(title + (f"; dotted: rail opens in quarter {opening}" if opening is not None else ""))
     return figure
 
 
 def status_lines(model: DashboardModel) -> list[str]:
-    """The text panel: quarter, partner-core travel time, where the partner's shares stand."""
+    """The text panel: quarter, partner-core travel time, the run's settings, where the partner's shares stand."""
     when = model.calendar_quarter()
     lines = [f"Quarter {model.quarter} of {model.horizon}" + (f" ({when})" if when else "")]
     lines.append(f"{model.partner_name}–{model.core_name} travel time: {model.partner_core_minutes():.1f} min")
+    levers = model.cfg.levers
     rail = model.simulation.rules.get("rail")
-    if rail is None:
-        lines.append(f"Agreement {model.agreement}: no new rail line")
-    else:
-        lines.append(f"Agreement {model.agreement}: rail line at {rail.speed_kmh:g} km/h opens in quarter {rail.opening_quarter}")
+    rail_text = "no new rail line" if rail is None else f"rail at {rail.speed_kmh:g} km/h from quarter {rail.opening_quarter}"
+    lines.append(f"This run: {model.region_name}, {model.agreement} ({rail_text}), seed {model.cfg.seed}")
+    lines.append(
+        f"Levers: investment {levers.investment_budget:g}/year, exchange {levers.exchange_quota:g} people/year, "
+        f"spillover strength {model.cfg.economy.knowledge.spillover_strength:g} (sliders apply on Reset)"
+    )
     partner = model.simulation.region.partner
-    for metric in SHARE_METRICS:
-        lines.append(f"{model.partner_name} {metric}: {model.simulation.recorder.last(metric)[partner] * PERCENT:.2f}%")
+    shares = ", ".join(f"{metric} {model.simulation.recorder.last(metric)[partner] * PERCENT:.2f}%" for metric in SHARE_METRICS)
+    lines.append(f"{model.partner_name} now: {shares}")
     if not model.running:
         lines.append("Horizon reached: press Reset for a new run")
     return lines
@@ -225,7 +252,12 @@ def status_lines(model: DashboardModel) -> list[str]:
 def _figure_view(model: DashboardModel, make_figure, css_class: str) -> None:
     # The figure is rebuilt only when the model or its quarter changes, not on every re-render.
     key = [model, model.quarter]
-    figure = solara.use_memo(lambda: make_figure(model), key)
+
+    def draw() -> Figure:
+        with model.lock:
+            return make_figure(model)
+
+    figure = solara.use_memo(draw, key)
     with solara.Column(classes=[css_class]):
         solara.FigureMatplotlib(figure, dependencies=key, format="png")
 
@@ -248,14 +280,15 @@ def SharePaths(model: DashboardModel):
 def StatusPanel(model: DashboardModel):
     """Quarter, partner-core travel minutes, the rail line, the partner's shares."""
     update_counter.get()
-    lines = status_lines(model)
+    with model.lock:
+        lines = status_lines(model)
     with solara.Column(classes=["coopsim-status"]):
         solara.Text(lines[0], classes=["coopsim-quarter"])
         for line in lines[1:]:
             solara.Text(line)
 
 
-COMPONENTS = [StatusPanel, RegionMap, SharePaths]
+COMPONENTS = [RegionMap, SharePaths, StatusPanel]  # SolaraViz lays them out two per row
 
 
 def model_params() -> dict:
@@ -286,7 +319,7 @@ def model_params() -> dict:
             "min": 0,
             "max": 200,
             "step": 5,
-            "label": "Investment budget (亿元/year)",
+            "label": "Investment budget (100M yuan/year)",  # 亿元; ASCII, since browsers may lack CJK fonts
         },
         "exchange_quota": {
             "type": "SliderInt",

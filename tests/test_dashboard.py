@@ -1,0 +1,270 @@
+"""The dashboard without a browser: its model, its levers, its figures and components, and its display in Jupyter."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import ipyvuetify
+import ipywidgets
+import mesa
+import numpy as np
+import pytest
+import solara
+
+from coopsim import dashboard
+from coopsim.dashboard import AGREEMENTS, LEVER_FIELDS, REGIONS, DashboardModel
+from coopsim.runner import compose_config
+
+FAST_REGION = "shenzhen_shantou"  # 3 nodes: builds and steps in a fraction of Guangdong's time
+
+
+def default_params() -> dict:
+    """The keyword parameters SolaraViz passes when nobody has moved a control."""
+    return {name: spec["value"] for name, spec in dashboard.model_params().items()}
+
+
+@pytest.fixture()
+def stepped_model():
+    model = DashboardModel(region=FAST_REGION, rail_opening_quarter=2)
+    for _ in range(3):
+        model.step()
+    yield model
+    model.release()
+
+
+def test_builds_from_the_default_controls_and_steps():
+    model = DashboardModel(**default_params())
+    try:
+        assert (model.region_name, model.agreement) == ("guangdong", "deep_cooperation")
+        assert model.quarter == 0 and model.running
+        model.step()
+        model.step()
+        assert model.quarter == model.steps == model.simulation.steps == 2
+        frame = model.simulation.recorder.frame()
+        assert sorted(frame["step"].unique()) == [0, 1, 2]
+        assert {"gdp_share", "enterprise_share", "talent_share"} <= set(frame["metric"])
+    finally:
+        model.release()
+
+
+def test_controls_start_at_the_configs_levers_and_cover_the_asked_ranges():
+    params = dashboard.model_params()
+    cfg = compose_config()
+    for name, field in LEVER_FIELDS.items():
+        node = cfg
+        for key in field.split("."):
+            node = node[key]
+        assert params[name]["value"] == pytest.approx(node), name
+    ranges = {name: (params[name]["min"], params[name]["max"]) for name in LEVER_FIELDS}
+    assert ranges == {
+        "rail_speed_kmh": (160, 400),
+        "rail_opening_quarter": (1, 59),
+        "investment_budget": (0, 200),
+        "exchange_quota": (0, 5000),
+        "spillover_strength": (0.0, 0.2),
+    }
+    assert params["rail_opening_quarter"]["max"] < cfg.steps, "a rail rule must open within the run"
+    assert params["region"]["values"] == list(REGIONS) and params["agreement"]["values"] == list(AGREEMENTS)
+    assert {params[name]["type"] for name in params} == {"Select", "SliderInt", "SliderFloat"}
+
+
+def test_levers_reach_the_rules_and_the_economy():
+    model = DashboardModel(
+        region=FAST_REGION,
+        agreement="deep_cooperation",
+        rail_speed_kmh=250,
+        rail_opening_quarter=5,
+        investment_budget=120,
+        exchange_quota=2500,
+        spillover_strength=0.1,
+        seed=3,
+    )
+    try:
+        rules = model.simulation.rules
+        assert (rules["rail"].speed_kmh, rules["rail"].opening_quarter) == (250, 5)
+        assert rules["investment"].annual_budget == 120
+        assert rules["talent"].annual_quota == 2500
+        assert model.simulation.economy.knowledge.spillover_strength == pytest.approx(0.1)
+        assert model.cfg.seed == 3
+    finally:
+        model.release()
+
+
+def test_a_faster_line_cuts_the_partners_travel_time_more():
+    minutes = {}
+    for speed in (200, 400):
+        model = DashboardModel(region=FAST_REGION, agreement="rail", rail_speed_kmh=speed, rail_opening_quarter=1)
+        try:
+            before = model.partner_core_minutes()
+            model.step()
+            minutes[speed] = model.partner_core_minutes()
+        finally:
+            model.release()
+        assert minutes[speed] < before
+    assert minutes[400] < minutes[200]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_region_builds_with_every_lever_acting(region):
+    model = DashboardModel(region=region, agreement="deep_cooperation", rail_opening_quarter=1)
+    try:
+        model.step()
+        assert model.quarter == 1
+        assert model.partner_name != model.core_name
+    finally:
+        model.release()
+
+
+@pytest.mark.parametrize("agreement", AGREEMENTS)
+def test_every_agreement_preset_builds(agreement):
+    model = DashboardModel(region=FAST_REGION, agreement=agreement)
+    try:
+        assert model.agreement == agreement
+        assert set(model.simulation.rules) <= {"rail", "investment", "talent", "associations"}
+        assert ("rail" in model.simulation.rules) == (agreement in ("rail", "deep_cooperation"))
+    finally:
+        model.release()
+
+
+def test_unknown_choices_fail_with_the_field_named():
+    with pytest.raises(ValueError, match="region"):
+        DashboardModel(region="atlantis")
+    with pytest.raises(ValueError, match="agreement"):
+        DashboardModel(agreement="alliance")
+
+
+def test_runs_stop_at_the_horizon():
+    model = DashboardModel(region=FAST_REGION, agreement="none")
+    try:
+        model.horizon = 2  # the config's 60 quarters, shortened for the test
+        model.step()
+        assert model.running
+        model.step()
+        assert not model.running
+        assert "Horizon reached" in dashboard.status_lines(model)[-1]
+    finally:
+        model.release()
+
+
+def test_a_discarded_model_releases_its_simulation():
+    model = DashboardModel(region=FAST_REGION, agreement="none")
+    simulation = weakref.ref(model.simulation)
+    assert simulation() in mesa.Agent._ids
+    del model
+    gc.collect()
+    gc.collect()
+    assert simulation() is None, "Mesa's Agent._ids still holds the simulation of a discarded dashboard model"
+
+
+def test_share_changes_start_at_zero_and_follow_the_shares(stepped_model):
+    metrics = stepped_model.simulation.recorder.frame()
+    cities = [stepped_model.partner_name, stepped_model.core_name]
+    changes, name = dashboard.share_changes(metrics, cities, "gdp_share")
+    assert set(changes["metric"]) == {name} and set(changes["city"]) == set(cities)
+    assert np.allclose(changes.loc[changes["step"] == 0, "value"], 0.0)
+    partner = metrics[(metrics["metric"] == "gdp_share") & (metrics["city"] == stepped_model.partner_name)].set_index("step")["value"]
+    expected = (partner[3] / partner[0] - 1.0) * 100.0
+    got = changes[(changes["city"] == stepped_model.partner_name) & (changes["step"] == 3)]["value"].item()
+    assert got == pytest.approx(expected)
+
+
+def test_figures_show_the_current_quarter(stepped_model):
+    paths = dashboard.time_paths_figure(stepped_model)
+    axes = paths.get_axes()
+    assert len(axes) == len(dashboard.SHARE_METRICS)
+    for ax in axes:
+        highlighted = [line for line in ax.get_lines() if line.get_label() in (stepped_model.partner_name, stepped_model.core_name)]
+        assert len(highlighted) == 2
+        assert max(highlighted[0].get_xdata()) == stepped_model.quarter
+    # the rail line opened in quarter 2: marked on every panel
+    assert all(any(list(line.get_xdata()) == [2, 2] for line in ax.get_lines()) for ax in axes)
+
+    region_map = dashboard.map_figure(stepped_model)
+    (ax,) = region_map.get_axes()
+    drawn = {artist.get_gid() for artist in ax.get_children() if artist.get_gid()}
+    assert "link:hsr" in drawn
+    assert f"quarter {stepped_model.quarter}" in region_map.texts[0].get_text()
+
+
+def test_status_panel_reports_quarter_travel_time_and_levers(stepped_model):
+    lines = dashboard.status_lines(stepped_model)
+    assert lines[0] == "Quarter 3 of 60 (2021 Q4)"
+    assert f"travel time: {stepped_model.partner_core_minutes():.1f} min" in lines[1]
+    assert "rail at 350 km/h from quarter 2" in lines[2]
+    assert any(line.startswith(f"{stepped_model.partner_name} now: gdp_share") for line in lines)
+
+
+def test_calendar_quarters_only_for_data_regions():
+    model = DashboardModel(region="two_symmetric", agreement="none")
+    try:
+        assert model.calendar_quarter() is None
+        assert dashboard.status_lines(model)[0] == "Quarter 0 of 60"
+    finally:
+        model.release()
+
+
+@pytest.mark.parametrize("component", dashboard.COMPONENTS, ids=lambda c: c.__name__)
+def test_each_component_renders_after_a_few_steps(component, stepped_model):
+    box, rc = solara.render(component(stepped_model), handle_error=False)
+    try:
+        if component is dashboard.StatusPanel:
+            quarter = rc.find(ipyvuetify.Html, class_="coopsim-quarter").widget
+            assert quarter.children == ["Quarter 3 of 60 (2021 Q4)"]
+        else:
+            image = rc.find(ipywidgets.Image).widget
+            assert image.format == "png" and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        rc.close()
+
+
+def test_page_renders_the_components_with_a_fresh_model():
+    box, rc = solara.render(dashboard.Page(), handle_error=False)
+    try:
+        assert rc.find(ipyvuetify.Html, class_="coopsim-quarter").widget.children == ["Quarter 0 of 60 (2021 Q1)"]
+        assert len(rc.find(ipywidgets.Image).widgets) == 2  # map and time paths
+    finally:
+        rc.close()
+
+
+def test_page_displays_in_a_jupyter_kernel():
+    """`from coopsim.dashboard import page; page` in a notebook cell shows the dashboard as a widget."""
+    from jupyter_client.manager import start_new_kernel
+
+    messages = []
+    manager, client = start_new_kernel(kernel_name="python3")  # the kernel listens on 127.0.0.1
+    try:
+        reply = client.execute_interactive("from coopsim.dashboard import page\npage", timeout=120, output_hook=messages.append)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok"
+    kinds = [message["header"]["msg_type"] for message in messages]
+    assert "error" not in kinds
+    shown = [m["content"]["data"] for m in messages if m["header"]["msg_type"] in ("display_data", "execute_result")]
+    assert any("application/vnd.jupyter.widget-view+json" in data for data in shown), shown
+    widgets = " ".join(str(m["content"]["data"]) for m in messages if m["header"]["msg_type"] == "comm_open")
+    assert "Quarter 0 of 60 (2021 Q1)" in widgets and "ImageModel" in widgets
+
+
+def test_python_m_entry_point_is_solara_run(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        dashboard.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "Run a Solara app" in capsys.readouterr().out
+
+
+def test_a_quarter_waits_for_panels_reading_the_simulation():
+    """Play steps in a worker thread while a moved control may re-render the panels: they never see half a quarter."""
+    model = DashboardModel(region=FAST_REGION, agreement="none")
+    try:
+        with model.lock:  # a panel is reading
+            worker = threading.Thread(target=model.step)
+            worker.start()
+            worker.join(timeout=0.5)
+            assert worker.is_alive() and model.quarter == 0
+        worker.join(timeout=30)
+        assert not worker.is_alive() and model.quarter == 1
+    finally:
+        model.release()
