@@ -68,3 +68,19 @@ def test_host_learning_raises_host_productivity():
     finally:
         model.release()
         quiet.release()
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("agreement.rules.talent.host=Shenzhen", "agreement.rules.talent.host"),
+        ("agreement.rules.talent.end_quarter=0", "agreement.rules.talent.end_quarter"),
+        ("agreement.rules.talent.duration_quarters=0", "agreement.rules.talent.duration_quarters"),
+        ("levers.exchange_quota=-5", "agreement.rules.talent.annual_quota"),
+    ],
+)
+def test_bad_exchange_config_fails_naming_the_field(override, field):
+    from coopsim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=field):
+        build_model(compose_config("region=shenzhen_shantou", "agreement=talent", "steps=10", override))

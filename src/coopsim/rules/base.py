@@ -43,6 +43,21 @@ class AgreementRule:
             self.fail(field, f"a city of the region {model.region.city_names}", name)
         return model.region.index(name)
 
+    def city_pair(self, model, first_field: str, first: str, second_field: str, second: str) -> tuple[int, int]:
+        """Indices of two different cities of the region, or a ConfigError naming the field."""
+        i, j = self.city_index(model, first_field, first), self.city_index(model, second_field, second)
+        if i == j:
+            self.fail(second_field, f"a city other than the {first_field}", second)
+        return i, j
+
+    def check_period(self, model, start: int, end: int | None) -> None:
+        """Fail unless ``start`` (and ``end``, when given) are quarters of the run, ``end`` not before ``start``."""
+        self.check_quarter(model, "start_quarter", start)
+        if end is not None:
+            self.check_quarter(model, "end_quarter", end)
+            if end < start:
+                self.fail("end_quarter", f"a quarter >= start_quarter {start}", end)
+
     def sector_index(self, model, field: str, name: str) -> int:
         """Index of a sector of the economy, or a ConfigError naming the field."""
         if name not in model.sector_names:

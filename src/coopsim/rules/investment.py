@@ -58,10 +58,7 @@ class InvestmentFlows(AgreementRule):
         self.unplaced_money = 0.0
 
     def check(self, model) -> None:
-        self.source_index = self.city_index(model, "source", self.source)
-        self.target_index = self.city_index(model, "target", self.target)
-        if self.source_index == self.target_index:
-            self.fail("target", "a city other than the source", self.target)
+        self.source_index, self.target_index = self.city_pair(model, "source", self.source, "target", self.target)
         self.check_non_negative("annual_budget", self.annual_budget)
         self.check_share("transaction_cost_share", self.transaction_cost_share)
         if not (isinstance(self.capital_per_enterprise, (int, float)) and self.capital_per_enterprise > 0):
@@ -72,11 +69,7 @@ class InvestmentFlows(AgreementRule):
             self.fail("target_sectors", "at least one sector", self.target_sectors)
         self.sector_indices = [self.sector_index(model, f"target_sectors[{k}]", s) for k, s in enumerate(self.target_sectors)]
         self.check_share("relocation_share", self.relocation_share)
-        self.check_quarter(model, "start_quarter", self.start_quarter)
-        if self.end_quarter is not None:
-            self.check_quarter(model, "end_quarter", self.end_quarter)
-            if self.end_quarter < self.start_quarter:
-                self.fail("end_quarter", f"a quarter >= start_quarter {self.start_quarter}", self.end_quarter)
+        self.check_period(model, self.start_quarter, self.end_quarter)
 
     def apply(self, model) -> None:
         if not self.active(model, self.start_quarter, self.end_quarter) or self.annual_budget == 0:

@@ -52,19 +52,14 @@ class TalentExchange(AgreementRule):
         self.start_quarter, self.end_quarter = start_quarter, end_quarter
 
     def check(self, model) -> None:
-        self.origin_index = self.city_index(model, "origin", self.origin)
-        self.host_index = self.city_index(model, "host", self.host)
-        if self.origin_index == self.host_index:
-            self.fail("host", "a city other than the origin", self.host)
+        self.origin_index, self.host_index = self.city_pair(model, "origin", self.origin, "host", self.host)
         self.check_non_negative("annual_quota", self.annual_quota)
         if not (isinstance(self.duration_quarters, int) and self.duration_quarters >= 1):
             self.fail("duration_quarters", "at least 1 quarter", self.duration_quarters)
         self.check_share("return_share", self.return_share)
         self.check_non_negative("host_productivity_effect", self.host_productivity_effect)
         self.check_non_negative("return_productivity_effect", self.return_productivity_effect)
-        self.check_quarter(model, "start_quarter", self.start_quarter)
-        if self.end_quarter is not None:
-            self.check_quarter(model, "end_quarter", self.end_quarter)
+        self.check_period(model, self.start_quarter, self.end_quarter)
 
     def directions(self) -> list[tuple[int, int]]:
         """(from, to) city pairs the quota flows along."""
