@@ -232,7 +232,9 @@ class RegionalEconomy(mesa.Model):
     def clear_market(self) -> None:
         """Close enterprises the local talent cannot staff, then solve the short-run equilibrium."""
         params = self.economy.enterprise
-        priority = self.streams.agent_uniforms("staffing", self.steps, self.enterprises.uid[self.enterprises.rows], 1)[:, 0]
+        def priority(rows: np.ndarray) -> np.ndarray:
+            return self.streams.agent_uniforms("staffing", self.steps, self.enterprises.uid[rows], 1)[:, 0]
+
         closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), params.staffing_margin, priority)
         self._count("exits_staffing", self.enterprises.city[closed])
         self.enterprises.remove(closed)

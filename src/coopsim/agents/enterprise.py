@@ -7,6 +7,7 @@ below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mesa
@@ -134,27 +135,25 @@ def net_profit(
 
 
 def understaffed_closures(
-    pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, priority: np.ndarray
+    pop: ArrayPopulation, sectors: SectorParameters, talent: np.ndarray, margin: float, priority: Callable[[np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """Rows that must close because their city lacks the talent for their fixed costs.
 
     A city can staff enterprises only while ``sum_e F_s(e) <= (1 - margin) L_i``; beyond
-    that, randomly chosen enterprises close (reported as exits for labour shortage).
+    that, enterprises close in a random order (each one's own uniform from ``priority(rows)``)
+    until the rest can be staffed (reported as exits for labour shortage).
     """
     rows = pop.rows
     need = sectors.fixed_talent[pop.sector[rows]] * pop.overhead[rows]
-    if not np.any(need > 0):
-        return np.empty(0, dtype=np.int64)
-    closures = []
+    city = pop.city[rows]
     capacity = (1.0 - margin) * talent
-    order = np.argsort(priority, kind="stable")  # a random order: each enterprise's own uniform
-    city = pop.city[rows][order]
-    cumulative_need = np.zeros(len(rows))
-    for k in np.unique(city):  # loop over cities (K), not enterprises
-        in_city = np.flatnonzero(city == k)
-        cumulative_need[in_city] = np.cumsum(need[order][in_city])
-        over = in_city[cumulative_need[in_city] > capacity[k]]
-        closures.append(rows[order][over])
+    short = np.flatnonzero(np.bincount(city, weights=need, minlength=len(talent)) > capacity)
+    closures = []
+    for k in short:  # loop over the few understaffed cities, not enterprises
+        in_city = rows[city == k]
+        order = in_city[np.argsort(priority(in_city), kind="stable")]
+        cumulative = np.cumsum(sectors.fixed_talent[pop.sector[order]] * pop.overhead[order])
+        closures.append(order[cumulative > capacity[k]])
     return np.concatenate(closures) if closures else np.empty(0, dtype=np.int64)
 
 
