@@ -232,6 +232,7 @@ class RegionalEconomy(mesa.Model):
     def clear_market(self) -> None:
         """Close enterprises the local talent cannot staff, then solve the short-run equilibrium."""
         params = self.economy.enterprise
+
         def priority(rows: np.ndarray) -> np.ndarray:
             return self.streams.agent_uniforms("staffing", self.steps, self.enterprises.uid[rows], 1)[:, 0]
 
@@ -295,20 +296,22 @@ class RegionalEconomy(mesa.Model):
         city, sector = np.repeat(city, counts), np.repeat(sector, counts)
         self.add_enterprises(city, sector, city, self.streams.quarter_generator("entrant productivity", self.steps))
         self._count("entries_new", city)
-        rows = pop.rows
-        draws = self.streams.agent_uniforms("relocation", self.steps, pop.uid[rows], 4)
+
+        def draws(rows: np.ndarray, k: int, first: int) -> np.ndarray:  # each enterprise's own draws this quarter
+            return self.streams.agent_uniforms("relocation", self.steps, pop.uid[rows], k, first)
+
         movers, destination = relocation_choices(
             pop,
-            rows,
+            pop.rows,
             self.sectors,
             market,
             self.enterprise_moving_cost(),
             params,
-            draws[:, :3],
+            draws,
             self.location_mass,
             self.association_cost_multiplier(),
         )
-        branching = draws[np.searchsorted(rows, movers), 3] < params.branch_share
+        branching = draws(movers, 1, 3)[:, 0] < params.branch_share
         self.relocate_enterprises(movers[~branching], destination[~branching])
         self.branch_enterprises(movers[branching], destination[branching])
         live = pop.rows

@@ -6,11 +6,12 @@ rule) draws from its own :class:`numpy.random.Generator`, seeded by
 process's draws unchanged.
 
 Agents' decisions go further: :meth:`RandomStreams.agent_uniforms` gives each agent its own
-uniforms for a quarter, from a counter-based generator keyed by (seed, process, quarter) and
-indexed by the agent's id. Two runs that differ only in their agreement therefore give every
-agent they share the same draws in every quarter, whatever else differs (common random
-numbers; Law 2015, *Simulation Modeling and Analysis*, ch. 11), so that scenario differences
-are effects of the rules, not noise.
+uniforms for a quarter from a counter-based generator: the SplitMix64 finaliser (Steele, Lea &
+Flood 2014, OOPSLA) applied to (key of seed, process and quarter; agent id; column), so an
+agent's draw depends on nothing but those and costs the same whichever agents are asked for.
+Two runs that differ only in their agreement therefore give every agent they share the same
+draws in every quarter, whatever else differs (common random numbers; Law 2015, *Simulation
+Modeling and Analysis*, ch. 11), so that scenario differences are effects of the rules, not noise.
 """
 
 from __future__ import annotations
@@ -18,6 +19,24 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (the golden ratio in 64 bits)
+_COLUMN_GAMMA = np.uint64(0xD1B54A32D192ED03)  # an odd 64-bit constant separating an agent's columns
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)  # SplitMix64 finaliser constants (Steele, Lea & Flood 2014)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 2.0**-53  # 53 random bits to a double in [0, 1)
+
+
+def _splitmix64(state: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser of each 64-bit state, as a uniform double in [0, 1)."""
+    with np.errstate(over="ignore"):
+        z = state.copy()
+        z ^= z >> np.uint64(30)
+        z *= _MIX_1
+        z ^= z >> np.uint64(27)
+        z *= _MIX_2
+        z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
 
 class RandomStreams:
@@ -27,19 +46,23 @@ class RandomStreams:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
 
-    def agent_uniforms(self, name: str, quarter: int, ids: np.ndarray, k: int) -> np.ndarray:
-        """Uniforms (N, k) for agents with ids ``ids`` in ``quarter`` of process ``name``; same id, same draws."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return np.empty((0, k))
-        sequence = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter)))
-        table = np.random.Generator(np.random.Philox(sequence)).random((int(ids.max()) + 1, k))
-        return table[ids]
+    def agent_uniforms(self, name: str, quarter: int, ids: np.ndarray, k: int, first_column: int = 0) -> np.ndarray:
+        """Uniforms in [0, 1) (N, k) for agents ``ids`` in ``quarter`` of process ``name``: same id, same draws.
+
+        Columns ``first_column .. first_column + k - 1`` of each agent's sequence, so that a
+        decision can ask for its first draw for everyone and the next ones only for some.
+        """
+        ids = np.asarray(ids, dtype=np.uint64)
+        key = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter))).generate_state(1, np.uint64)[0]
+        columns = np.arange(first_column, first_column + k, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            state = key + ids[:, None] * _GOLDEN_GAMMA + columns[None, :] * _COLUMN_GAMMA
+            return _splitmix64(state)
 
     def quarter_generator(self, name: str, quarter: int) -> np.random.Generator:
         """A generator for process ``name`` in one quarter (the same in every scenario with this seed)."""
         sequence = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter)))
-        return np.random.Generator(np.random.Philox(sequence))
+        return np.random.Generator(np.random.SFC64(sequence))  # fast; streams are independent by their keys
 
     def __getitem__(self, name: str) -> np.random.Generator:
         if name not in self._streams:

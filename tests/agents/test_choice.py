@@ -67,3 +67,15 @@ def test_agent_uniforms_depend_only_on_seed_process_quarter_and_id():
     assert not np.array_equal(a, streams.agent_uniforms("migration", 4, np.array([5, 9, 2]), 3))
     assert not np.array_equal(a, streams.agent_uniforms("exit", 3, np.array([5, 9, 2]), 3))
     assert not np.array_equal(a, RandomStreams(8).agent_uniforms("migration", 3, np.array([5, 9, 2]), 3))
+
+
+def test_agent_uniforms_are_uniform_and_columns_independent():
+    from coopsim.random_streams import RandomStreams
+
+    u = RandomStreams(3).agent_uniforms("exit", 1, np.arange(200_000), 2)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert u.mean(axis=0) == pytest.approx([0.5, 0.5], abs=0.005)
+    assert np.histogram(u[:, 0], bins=10, range=(0, 1))[0] == pytest.approx(np.full(10, 20_000), rel=0.05)
+    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 0.01
+    later = RandomStreams(3).agent_uniforms("exit", 1, np.arange(10), 1, first_column=1)
+    assert np.array_equal(later[:, 0], u[:10, 1])

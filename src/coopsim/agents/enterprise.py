@@ -223,7 +223,7 @@ def relocation_choices(
     market: MarketSolution,
     moving_cost: np.ndarray,
     params: EnterpriseConfig,
-    uniforms: np.ndarray,
+    draws: Callable[[np.ndarray, int, int], np.ndarray],
     location_mass: np.ndarray,
     association_cost_multiplier: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,10 +235,11 @@ def relocation_choices(
     candidates weighted by the enterprises already there,
     which association members see reduced toward partner cities
     (``association_cost_multiplier``, (associations + 1, K), last row for non-members).
+    ``draws(rows, k, first)`` gives each enterprise's own uniforms this quarter (columns
+    ``first..first+k-1``): column 0 decides who reconsiders, columns 1-2 drive the revision.
     Returns (rows, destinations) of those choosing another city.
     """
-    reconsidering = uniforms[:, 0] < params.relocation_rate
-    reconsider = rows[reconsidering]
+    reconsider = rows[draws(rows, 1, 0)[:, 0] < params.relocation_rate]
     if len(reconsider) == 0 or moving_cost.shape[0] < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
@@ -251,7 +252,7 @@ def relocation_choices(
     value = (profits - here[:, None]) / np.maximum(revenue, 1e-300)[:, None] - cost
     weight = np.bincount(pop.city[rows], minlength=moving_cost.shape[0]).astype(float)
     destination = pairwise_revision(
-        value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, uniforms[reconsidering][:, 1:3]
+        value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, draws(reconsider, 2, 1)
     )
     moving = destination != city
     return reconsider[moving], destination[moving]
