@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market
 from coopsim.region import Region
@@ -95,7 +96,7 @@ def calibrate_region(
     """Fit local-base productivity, (sector, city) productivity, the fixed-talent scale and amenities."""
     target = targets.gdp_share
     K = region.size
-    counts = _round_counts(enterprise_share[:, None] * region.enterprises[None, :].astype(float), targets.enterprises)
+    counts = largest_remainder(targets.enterprises, enterprise_share[:, None] * region.enterprises[None, :].astype(float))
     scale = np.ones(len(sectors.sigma))
     occupied = counts > 0
     local_wage = np.ones(K)
@@ -175,10 +176,3 @@ def _equalising_amenity(market: MarketSolution, sectors, region, economy: Econom
     amenity = -log_real_wage
     return amenity - amenity.mean()
 
-
-def _round_counts(counts: np.ndarray, total: int) -> np.ndarray:
-    """Integer counts with the given total, by largest remainders over all (sector, city) cells."""
-    flat = counts.ravel() * total / counts.sum()
-    whole = np.floor(flat).astype(np.int64)
-    whole[np.argsort(-(flat - whole), kind="stable")[: total - whole.sum()]] += 1
-    return whole.reshape(counts.shape)

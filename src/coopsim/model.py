@@ -30,6 +30,7 @@ from coopsim.agents.enterprise import (
     understaffed_closures,
 )
 from coopsim.agents.talent import Talent, location_utility, migration_choices, new_talent_population, talent_by_city
+from coopsim.apportion import largest_remainder
 from coopsim.calibration import Calibration, CalibrationTargets, calibrate_region, scaled_sectors
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.knowledge import spillover_access, spillover_productivity
@@ -126,7 +127,7 @@ class RegionalEconomy(mesa.Model):
             self.location_mass = self.calibration.productivity ** (self.sectors.sigma[:, None] - 1.0)
             self.region.amenity = self.calibration.amenity
             return self.calibration.enterprise_counts
-        return np.stack([_largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
+        return np.stack([largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
 
     def _populate(self, counts: np.ndarray) -> None:
         rng = self.streams["initial"]
@@ -528,11 +529,3 @@ class RegionalEconomy(mesa.Model):
         """Drop Mesa's class-level registry entry for this model (Mesa 3.3.1 keeps every model alive otherwise)."""
         mesa.Agent._ids.pop(self, None)
 
-
-def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
-    """Split an integer total by shares, rounding by largest remainders (Hamilton's method)."""
-    exact = total * np.asarray(shares, dtype=float) / np.sum(shares)
-    counts = np.floor(exact).astype(np.int64)
-    remainder = total - counts.sum()
-    counts[np.argsort(-(exact - counts), kind="stable")[:remainder]] += 1
-    return counts

@@ -16,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
 from coopsim.region_data import CityRecord, LinkRecord, links_as_of, load_cities, load_links
 
@@ -206,7 +207,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     talent = data.talent_share * population.sum() * gdp / gdp.sum()
     if np.any(talent >= population):
         raise ConfigError("region.data.talent_share: talent allocated by GDP share exceeds some city's population")
-    enterprises = _largest_remainder_split(data.enterprise_agents, gdp)
+    enterprises = largest_remainder(data.enterprise_agents, gdp)
     network = nx.MultiGraph()
     network.add_nodes_from(range(len(names)))
     for link in initial:
@@ -286,10 +287,3 @@ def _data_path(name: str) -> Path:
     packaged = Path(str(files("coopsim.data") / name))
     return packaged if packaged.is_file() else Path(name)
 
-
-def _largest_remainder_split(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split an integer total in proportion to weights, rounding by largest remainders (Hamilton's method)."""
-    exact = total * np.asarray(weights, dtype=float) / np.sum(weights)
-    counts = np.floor(exact).astype(np.int64)
-    counts[np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]] += 1
-    return counts
