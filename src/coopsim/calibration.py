@@ -29,7 +29,7 @@ import numpy as np
 
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
-from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market
+from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market, value_added
 from coopsim.region import Region
 
 LOCAL_WAGE_STEP = 0.5  # geometric damping of the update of local-base productivity
@@ -107,9 +107,9 @@ def calibrate_region(
     for rounds in range(1, targets.max_rounds + 1):  # noqa: B007 (reported in the result)
         scaled = scaled_sectors(sectors, scale)
         _check_staffing(scaled, counts, region, economy.enterprise.staffing_margin)
-        market = _solve(scaled, counts * mean_entrant_mass * power, counts, region, trade_cost, local_wage, wage, solver)
+        market, inputs = _solve(scaled, counts * mean_entrant_mass * power, counts, region, trade_cost, local_wage, wage, solver)
         wage = market.wage
-        gdp = _gdp(scaled, market, counts, region, local_wage)
+        gdp = value_added(scaled, market, inputs)
         error = (gdp / gdp.sum()) / target - 1.0 if target is not None else np.zeros(K)
         operating = mean_entrant_mass * power * market.revenue_per_mass(scaled) / scaled.sigma[:, None]
         fixed = scaled.fixed_talent[:, None] * market.wage[None, :]
@@ -145,7 +145,7 @@ def _check_staffing(sectors: SectorParameters, counts: np.ndarray, region: Regio
         )
 
 
-def _solve(sectors, mass, counts, region, trade_cost, local_wage, wage, solver) -> MarketSolution:
+def _solve(sectors, mass, counts, region, trade_cost, local_wage, wage, solver) -> tuple[MarketSolution, MarketInputs]:
     K = region.size
     owned_mass = np.zeros(counts.shape + (K,))
     owned_overhead = np.zeros(counts.shape + (K,))
@@ -157,12 +157,7 @@ def _solve(sectors, mass, counts, region, trade_cost, local_wage, wage, solver) 
     )
     if not market.converged:
         raise ConfigError(f"economy.solver: the market did not converge during calibration (residual {market.residual:.3g})")
-    return market
-
-
-def _gdp(sectors, market: MarketSolution, counts, region, local_wage) -> np.ndarray:
-    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ counts)
-    return local_wage * region.immobile_population + market.wage * region.talent + local_profit
+    return market, inputs
 
 
 def _equalising_amenity(market: MarketSolution, sectors, region, economy: EconomyConfig) -> np.ndarray:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from coopsim.economy.market import value_added
+
 REGION = "region"
 
 
@@ -54,10 +56,7 @@ def income(model) -> np.ndarray:
 
 def gdp(model) -> np.ndarray:
     """Value added produced in each city: immobile (local base) wages, employed talent's wages, net profits of local enterprises."""
-    market, inputs, sectors = model.market, model.market_inputs, model.sectors
-    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.overhead)
-    employed = np.where(market.staffed, inputs.talent, 0.0)
-    return inputs.base_wage() * inputs.immobile + market.wage * employed + local_profit
+    return value_added(model.sectors, model.market, model.market_inputs)
 
 
 def gdp_share(model) -> np.ndarray:

@@ -148,13 +148,6 @@ def price_index(sectors: SectorParameters, productivity_mass, unit_cost, trade_c
         return power ** (1.0 / (1.0 - sectors.sigma))[:, None]
 
 
-def market_access(sectors: SectorParameters, income, price, trade_cost) -> np.ndarray:
-    """Firm market access ``MA_si = sum_j mu_s Y_j tau_sij^(1-sigma) P_sj^(sigma-1)`` (Redding & Venables 2004)."""
-    sigma = sectors.sigma[:, None]
-    demand = sectors.expenditure_share[:, None] * income[None, :] * price ** (sigma - 1.0)
-    return np.einsum("sij,sj->si", trade_cost ** (1.0 - sectors.sigma)[:, None, None], demand)
-
-
 def break_even_wage(sectors: SectorParameters, access, productivity: float = 1.0, local_wage=1.0) -> np.ndarray:
     """Talent wage at which an entrant with productivity ``phi`` makes zero net profit.
 
@@ -308,6 +301,13 @@ class AndersonAccelerator:
         d_x = np.diff(np.array(self._x), axis=0).T
         gamma, *_ = np.linalg.lstsq(d_f, f, rcond=None)
         return x + self.damping * f - (d_x + self.damping * d_f) @ gamma
+
+
+def value_added(sectors: SectorParameters, market: MarketSolution, inputs: MarketInputs) -> np.ndarray:
+    """GDP produced in each city (K,): the local base's wages, employed talent's wages, net profits of local enterprises."""
+    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.overhead)
+    employed = np.where(market.staffed, inputs.talent, 0.0)
+    return inputs.base_wage() * inputs.immobile + market.wage * employed + local_profit
 
 
 def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
