@@ -170,4 +170,3 @@ def _equalising_amenity(market: MarketSolution, sectors, region, economy: Econom
     )
     amenity = -log_real_wage
     return amenity - amenity.mean()
-

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, tomahawk
+from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, save_figures, tomahawk
 from coopsim.progress import progress
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, is_complete
 from coopsim.sweep import run_overrides, sweep_runs
@@ -39,7 +39,7 @@ PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
 HORIZON_METRICS = ("gdp_share", "talent_share", "enterprise_share")
 FLOW_METRICS = ("investment_in", "exchange_in", "migration_in", "entries_new", "entries_branch", "exits_loss", "relocations_in")
 CONFIDENCE = 0.95
-FIGURE_FORMATS = ("png", "svg")
+FIGURE_DPI = 110
 
 
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -180,11 +180,7 @@ def compare(sweep_dir: Path) -> list[Path]:
     figures["map"] = _horizon_map(runs, metrics, horizon)
     if "set:region.trade_cost" in runs:
         figures["tomahawk"] = _tomahawk(runs, metrics)
-    for name, figure in figures.items():
-        for fmt in FIGURE_FORMATS:
-            path = out / f"{name}.{fmt}"
-            figure.savefig(path, dpi=110, bbox_inches="tight")
-            written.append(path)
+    written += save_figures(figures, out, dpi=FIGURE_DPI)
     summary = horizon_table(metrics, focus, horizon, effects) if focus else runs.groupby("scenario")["seed"].nunique().to_frame("seeds")
     summary.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(_markdown(summary))

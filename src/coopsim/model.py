@@ -528,4 +528,3 @@ class RegionalEconomy(mesa.Model):
     def release(self) -> None:
         """Drop Mesa's class-level registry entry for this model (Mesa 3.3.1 keeps every model alive otherwise)."""
         mesa.Agent._ids.pop(self, None)
-

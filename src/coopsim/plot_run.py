@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from coopsim.plots import region_map, time_paths
+from coopsim.plots import region_map, save_figures, time_paths
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, latest_run, read_metrics, read_table
 
 TIME_PATH_METRICS = ("gdp_share", "talent_share", "enterprise_share", "real_wage")
-FIGURE_FORMATS = ("png", "svg")
+FIGURE_DPI = 120
 RESULTS_ROOT = Path("results")
 
 
@@ -32,15 +32,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     cities = cities.assign(gdp_at_horizon=cities["name"].map(last))
     figures = {"map": region_map(cities, links, "gdp_at_horizon")}
     figures.update({metric: time_paths(metrics, metric, highlight) for metric in TIME_PATH_METRICS})
-    out = run_dir / "figures"
-    out.mkdir(exist_ok=True)
-    written = []
-    for name, figure in figures.items():
-        for fmt in FIGURE_FORMATS:
-            path = out / f"{name}.{fmt}"
-            figure.savefig(path, dpi=120, bbox_inches="tight")
-            written.append(path)
-    return written
+    return save_figures(figures, run_dir / "figures", dpi=FIGURE_DPI)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -326,3 +327,18 @@ def tomahawk(points: pd.DataFrame, sigma: float, mu: float, ax: Axes | None = No
     ax.set_title(f"Core-periphery tomahawk (sigma = {sigma}, mu = {mu})")
     ax.legend(loc="center right", fontsize="small")
     return ax.figure
+
+
+FIGURE_FORMATS = ("png", "svg")
+
+
+def save_figures(figures: dict[str, Figure], folder: Path, dpi: int) -> list[Path]:
+    """Write each named figure into ``folder`` as PNG and SVG; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures.items():
+        for fmt in FIGURE_FORMATS:
+            path = folder / f"{name}.{fmt}"
+            figure.savefig(path, dpi=dpi, bbox_inches="tight")
+            written.append(path)
+    return written

@@ -286,4 +286,3 @@ def _data_path(name: str) -> Path:
     """A file packaged in ``coopsim/data`` by its name, or else a path as given."""
     packaged = Path(str(files("coopsim.data") / name))
     return packaged if packaged.is_file() else Path(name)
-
