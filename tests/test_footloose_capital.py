@@ -1,7 +1,7 @@
 """The agent-based model in the footloose-capital limit reproduces the home-market effect.
 
 Enterprises are units of mobile capital (no talent in production, no fixed talent cost, no
-entry or exit) owned by immobile owners in their starting city; they relocate toward higher
+entry or exit) owned by immobile owners in their starting city (workers immobile too); they relocate toward higher
 profit. Martin & Rogers (1995): s_n = 1/2 + (1+phi)/(1-phi)(s_E - 1/2), phi = T^(1-sigma).
 Tolerance 0.005 in s_n: 3,200 integer enterprises and revision noise around the rest point.
 """
@@ -19,19 +19,19 @@ FOOTLOOSE_CAPITAL = [
     "economy.enterprise.entry_rate=0.0",
     "economy.enterprise.exit_rate=0.0",
     "economy.enterprise.relocation_rate=0.1",
-    "economy.enterprise.gain_for_certain_move=0.05",
+    "economy.enterprise.relocation_logit_scale=1.0",
     "region.cities.A.talent=0",
     "region.cities.B.talent=0",
     "region.initial_share=null",
 ]
 
 
-@pytest.mark.parametrize("immobile_a, trade_cost", [(3600, 1.3), (3600, 2.0), (3300, 1.6)])
-def test_home_market_effect(immobile_a, trade_cost):
+@pytest.mark.parametrize("workers_a, trade_cost", [(3600, 1.3), (3600, 2.0), (3300, 1.6)])
+def test_home_market_effect(workers_a, trade_cost):
     cfg = compose_config(
         *FOOTLOOSE_CAPITAL,
-        f"region.cities.A.immobile_population={immobile_a}",
-        f"region.cities.B.immobile_population={6000 - immobile_a}",
+        f"region.cities.A.workers={workers_a}",
+        f"region.cities.B.workers={6000 - workers_a}",
         f"region.trade_cost={trade_cost}",
         "steps=200",
     )

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from coopsim.agents.enterprise import Enterprise
-from coopsim.agents.talent import Talent
 from coopsim.runner import build_model, compose_config, simulate
 
 
@@ -18,14 +17,18 @@ def default_run():
     return simulate(compose_config("steps=40", "seed=7"))[1]
 
 
-def test_talent_is_conserved_and_migration_balances(default_run):
-    talent = wide(default_run, "talent")
-    assert np.allclose(talent.sum(axis=1), talent.sum(axis=1).iloc[0], rtol=0, atol=1e-9)
-    moved_in, moved_out = wide(default_run, "migration_in"), wide(default_run, "migration_out")
+@pytest.mark.parametrize("group, flow", [("talent", "migration"), ("workers", "worker_migration")])
+def test_people_are_conserved_and_migration_balances(default_run, group, flow):
+    people = wide(default_run, group)
+    assert np.allclose(people.sum(axis=1), people.sum(axis=1).iloc[0], rtol=1e-12, atol=0)
+    moved_in, moved_out = wide(default_run, f"{flow}_in"), wide(default_run, f"{flow}_out")
+    assert moved_in.sum(axis=1).iloc[1:].gt(0).all()  # gross flows every quarter (idiosyncratic preferences)
     assert np.allclose(moved_in.sum(axis=1), moved_out.sum(axis=1))
-    # each city's talent changes exactly by its net migration (no exchange without an agreement)
-    assert np.allclose(talent.diff().iloc[1:], (moved_in - moved_out).iloc[1:], atol=1e-9)
+    # each city's people change exactly by its net migration (no exchange without an agreement)
+    assert np.allclose(people.diff().iloc[1:], (moved_in - moved_out).iloc[1:], rtol=1e-9, atol=1e-6)
     assert wide(default_run, "exchange_in").eq(0).all().all()
+    residents = wide(default_run, "residents")
+    assert np.allclose(residents, wide(default_run, "talent") + wide(default_run, "workers"), rtol=1e-12)
 
 
 def test_enterprises_change_only_by_reported_entry_and_exit(default_run):
@@ -75,7 +78,7 @@ def test_mesa_agents_are_handles_on_population_arrays():
         for _ in range(5):
             model.step()
         enterprises = model.enterprise_agents()
-        talent = model.agents_by_type[Talent]
+        talent = model.talent_agents()
         assert len(model.agents_by_type[Enterprise]) == len(enterprises) == len(model.enterprises)
         assert len(talent) == len(model.talent)
         counts = enterprises.groupby("city").count()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from coopsim.agents.migration import choice_probabilities
 from coopsim.config import ConfigError
 from coopsim.region import build_region, quarter_of
 from coopsim.region_data import load_cities, provincial_totals
@@ -60,7 +61,7 @@ def test_opening_a_link_lowers_travel_time_only_on_affected_pairs(guangdong):
 def test_population_and_gdp_scaled_from_data(guangdong):
     records = load_cities()
     totals = provincial_totals()
-    people = guangdong.immobile_population + guangdong.talent
+    people = guangdong.workers + guangdong.talent
     assert people.sum() == pytest.approx(sum(r.population_10k for r in records) * 1e4)
     assert people.sum() == pytest.approx(totals["population_10k"] * 1e4, rel=1e-5)
     assert guangdong.gdp_2020.sum() == pytest.approx(totals["gdp_100m_yuan"], abs=0.05)
@@ -73,7 +74,7 @@ def test_rest_of_province_aggregated_keeps_totals():
     full = region("guangdong")
     assert pair.city_names == ["Shenzhen", "Shantou", "Rest of Guangdong"]
     assert pair.gdp_2020.sum() == pytest.approx(full.gdp_2020.sum())
-    assert (pair.immobile_population + pair.talent).sum() == pytest.approx((full.immobile_population + full.talent).sum())
+    assert (pair.workers + pair.talent).sum() == pytest.approx((full.workers + full.talent).sum())
     rest = pair.index("Rest of Guangdong")
     # the aggregate lies inside the province and is farther from Shantou than from Shenzhen
     assert 21.0 < pair.lat[rest] < 25.0 and 110.0 < pair.lon[rest] < 117.0
@@ -88,9 +89,16 @@ def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name):
         metrics = model.recorder.frame()
         share = metrics.query("step == 0 and metric == 'gdp_share'").set_index("city").loc[model.region.city_names, "value"].to_numpy()
         assert np.max(np.abs(share / target - 1.0)) < 0.02
+        # at rest: each group's expected flows leave every city's people unchanged (gross flows positive)
+        for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
+            choice = choice_probabilities(
+                model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity
+            )
+            assert people @ choice == pytest.approx(people, rel=1e-8)
+            assert np.all(np.diag(choice) < 1.0)
         model.step()
-        # at rest: nobody gains by moving, enterprises break even
-        assert model.flows["migration_out"].sum() == 0
+        assert model.flows["migration_out"].sum() > 0 and model.flows["worker_migration_out"].sum() > 0
+        # enterprises break even
         entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
         assert entries_and_exits <= 0.001 * len(model.enterprises)
     finally:

@@ -54,21 +54,24 @@ class EnterpriseConfig:
     staffing_margin: float = MISSING
     relocation_rate: float = MISSING
     relocation_logit_scale: float = MISSING
-    gain_for_certain_move: float = MISSING
+    discount_rate: float = MISSING
+    exit_hazard: float = MISSING
     relocation_cost: float = MISSING
     relocation_cost_per_hour: float = MISSING
     branch_share: float = MISSING
 
 
 @dataclass
-class TalentConfig:
-    """Migration of talent cohorts by a logit over real wage, amenity and moving cost."""
+class LabourGroupConfig:
+    """Migration of one labour group's cohorts (talent or workers): random utility, or the textbook pairwise protocol."""
 
+    choice: str = MISSING  # "logit" (random utility, idiosyncratic preferences) or "pairwise" (textbook replicator)
     migration_rate: float = MISSING
-    logit_scale: float = MISSING
+    migration_elasticity: float = MISSING
     gain_for_certain_move: float = MISSING
     moving_cost: float = MISSING
     moving_cost_per_hour: float = MISSING
+    settlement_barrier: float = MISSING
     cohort_size: float = MISSING
 
 
@@ -88,11 +91,15 @@ class EconomyConfig:
     sigma: float = MISSING
     trade_time_scale_minutes: float = MISSING
     congestion_elasticity: float = MISSING
+    outside_land_share: float = MISSING
     capital_depreciation_rate: float = MISSING
+    capital_output_elasticity: float = MISSING
+    capital_output_ratio: float = MISSING
     sectors: dict[str, SectorConfig] = field(default_factory=dict)
     solver: SolverConfig = field(default_factory=SolverConfig)
     enterprise: EnterpriseConfig = field(default_factory=EnterpriseConfig)
-    talent: TalentConfig = field(default_factory=TalentConfig)
+    talent: LabourGroupConfig = field(default_factory=LabourGroupConfig)
+    workers: LabourGroupConfig = field(default_factory=LabourGroupConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
 
 
@@ -100,7 +107,7 @@ class EconomyConfig:
 class CityConfig:
     """A city's initial state: people, enterprises, amenity and place."""
 
-    immobile_population: float = MISSING
+    workers: float = MISSING
     talent: float = MISSING
     enterprises: int = MISSING
     amenity: float = MISSING
@@ -138,8 +145,9 @@ class RegionDataConfig:
     start_date: calendar date of step 0; links opened by then form the initial network,
         later openings in the table are applied in the quarter they open.
     cities: the cities to keep (empty: all); ``rest_name`` aggregates the others into one node.
-    talent_share: share of residents who are talent (mobile, skilled).
+    talent_share: share of residents who are talent (tertiary-educated); the others are workers.
     people_per_talent_agent: people in one talent cohort (the agent scale).
+    people_per_worker_agent: people in one worker cohort.
     enterprise_agents: enterprise agents in the whole region, split by GDP share (the firm scale).
     people_per_km2: land is not in the data; each city's land is its 2020 population over this density.
     transfer_minutes: time lost at each change of link on a trip over several links.
@@ -155,6 +163,7 @@ class RegionDataConfig:
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres (marked in tables and maps)
     talent_share: float = MISSING
     people_per_talent_agent: float = MISSING
+    people_per_worker_agent: float = MISSING
     enterprise_agents: int = MISSING
     people_per_km2: float = MISSING
     transfer_minutes: float = MISSING
@@ -213,6 +222,8 @@ def register_configs() -> None:
 
 
 TRANSPORT_MODES = ("road", "rail", "hsr")
+LABOUR_CHOICES = ("logit", "pairwise")
+MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
 
 def _require(condition: bool, path: str, expected: str, value: Any) -> None:
@@ -252,6 +263,7 @@ def _validate_region_data(data: RegionDataConfig) -> None:
     if len(set(data.sub_centres)) != len(data.sub_centres):
         raise ConfigError(f"region.data.sub_centres: expected distinct cities, got {list(data.sub_centres)!r}")
     _positive(data.people_per_talent_agent, "region.data.people_per_talent_agent")
+    _positive(data.people_per_worker_agent, "region.data.people_per_worker_agent")
     _require(data.enterprise_agents >= 1, "region.data.enterprise_agents", "at least 1", data.enterprise_agents)
     _positive(data.people_per_km2, "region.data.people_per_km2")
     _non_negative(data.transfer_minutes, "region.data.transfer_minutes")
@@ -272,6 +284,14 @@ def _validate_economy(eco: EconomyConfig) -> None:
     _require(eco.sigma > 1.0, "economy.sigma", "an elasticity of substitution > 1", eco.sigma)
     _positive(eco.trade_time_scale_minutes, "economy.trade_time_scale_minutes")
     _non_negative(eco.congestion_elasticity, "economy.congestion_elasticity")
+    _require(
+        isinstance(eco.outside_land_share, (int, float)) and 0.0 <= eco.outside_land_share < 1.0,
+        "economy.outside_land_share",
+        "a share in [0, 1)",
+        eco.outside_land_share,
+    )
+    _share(eco.capital_output_elasticity, "economy.capital_output_elasticity")
+    _positive(eco.capital_output_ratio, "economy.capital_output_ratio")
     _share(eco.capital_depreciation_rate, "economy.capital_depreciation_rate")
     _require(len(eco.sectors) >= 1, "economy.sectors", "at least one sector", dict(eco.sectors))
     for name, sector in eco.sectors.items():
@@ -299,22 +319,41 @@ def _validate_economy(eco: EconomyConfig) -> None:
     _require(solver.max_iterations >= 1, "economy.solver.max_iterations", "at least 1", solver.max_iterations)
     _require(solver.on_failure in ("warn", "raise"), "economy.solver.on_failure", "'warn' or 'raise'", solver.on_failure)
     ent = eco.enterprise
-    for key in ("entry_rate", "exit_rate", "relocation_rate", "branch_share", "staffing_margin"):
+    for key in ("entry_rate", "exit_rate", "relocation_rate", "branch_share", "staffing_margin", "exit_hazard"):
         _share(getattr(ent, key), f"economy.enterprise.{key}")
     _require(ent.exit_patience >= 1, "economy.enterprise.exit_patience", "at least 1 quarter", ent.exit_patience)
     _scale(ent.relocation_logit_scale, "economy.enterprise.relocation_logit_scale")
-    _positive(ent.gain_for_certain_move, "economy.enterprise.gain_for_certain_move")
+    _require(
+        isinstance(ent.discount_rate, (int, float)) and 0.0 <= ent.discount_rate <= MAX_DISCOUNT_RATE,
+        "economy.enterprise.discount_rate",
+        f"an annual rate in [0, {MAX_DISCOUNT_RATE}]",
+        ent.discount_rate,
+    )
+    _require(
+        ent.discount_rate > 0 or ent.exit_hazard > 0,
+        "economy.enterprise.discount_rate",
+        "a rate > 0 unless exit_hazard > 0 (a perpetual gain needs a discount)",
+        ent.discount_rate,
+    )
     for key in ("entry_pool_share", "relocation_cost", "relocation_cost_per_hour"):
         _non_negative(getattr(ent, key), f"economy.enterprise.{key}")
-    tal = eco.talent
-    _share(tal.migration_rate, "economy.talent.migration_rate")
-    _scale(tal.logit_scale, "economy.talent.logit_scale")
-    _positive(tal.gain_for_certain_move, "economy.talent.gain_for_certain_move")
-    for key in ("moving_cost", "moving_cost_per_hour"):
-        _non_negative(getattr(tal, key), f"economy.talent.{key}")
-    _positive(tal.cohort_size, "economy.talent.cohort_size")
+    for name in ("talent", "workers"):
+        _validate_labour_group(getattr(eco, name), f"economy.{name}")
     _non_negative(eco.knowledge.spillover_strength, "economy.knowledge.spillover_strength")
     _positive(eco.knowledge.half_life_minutes, "economy.knowledge.half_life_minutes")
+
+
+def _validate_labour_group(group: LabourGroupConfig, path: str) -> None:
+    _require(group.choice in LABOUR_CHOICES, f"{path}.choice", f"one of {LABOUR_CHOICES}", group.choice)
+    _share(group.migration_rate, f"{path}.migration_rate")
+    if group.choice == "logit":
+        _non_negative(group.migration_elasticity, f"{path}.migration_elasticity")
+    else:
+        _scale(group.migration_elasticity, f"{path}.migration_elasticity")
+    _positive(group.gain_for_certain_move, f"{path}.gain_for_certain_move")
+    for key in ("moving_cost", "moving_cost_per_hour", "settlement_barrier"):
+        _non_negative(getattr(group, key), f"{path}.{key}")
+    _positive(group.cohort_size, f"{path}.cohort_size")
 
 
 def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
@@ -327,7 +366,7 @@ def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
         _require(value is None or value in region.cities, f"region.{key}", f"a city of the region {sorted(region.cities)}", value)
     for name, city in region.cities.items():
         path = f"region.cities.{name}"
-        _non_negative(city.immobile_population, f"{path}.immobile_population")
+        _non_negative(city.workers, f"{path}.workers")
         _non_negative(city.talent, f"{path}.talent")
         _require(city.enterprises >= 0, f"{path}.enterprises", "a count >= 0", city.enterprises)
         _positive(city.land_km2, f"{path}.land_km2")

@@ -29,6 +29,16 @@ def talent_share(model) -> np.ndarray:
     return people / total if total > 0 else np.zeros_like(people)
 
 
+def workers(model) -> np.ndarray:
+    """Workers (residents without tertiary education) living in each city."""
+    return model.workers_per_city()
+
+
+def residents(model) -> np.ndarray:
+    """Residents of each city: talent and workers."""
+    return model.residents_per_city()
+
+
 def enterprises(model) -> np.ndarray:
     """Enterprises producing in each city."""
     return model.enterprises_per_city().astype(float)
@@ -39,23 +49,33 @@ def wage(model) -> np.ndarray:
     return model.market.wage
 
 
+def worker_wage(model) -> np.ndarray:
+    """Worker wage in numeraire units (clears the city's worker market)."""
+    return model.market.worker_wage
+
+
 def price_index(model) -> np.ndarray:
     """Consumer price index (Cobb-Douglas over sector price indices, outside good = 1)."""
     return model.market.cost_of_living(model.sectors.expenditure_share)
 
 
 def real_wage(model) -> np.ndarray:
-    """Wage over the cost of living, net of housing congestion."""
-    return np.exp(model.log_real_wage())
+    """Talent's wage over the cost of living, net of housing congestion."""
+    return np.exp(model.log_real_wage("talent"))
+
+
+def worker_real_wage(model) -> np.ndarray:
+    """Workers' wage over the cost of living, net of housing congestion."""
+    return np.exp(model.log_real_wage("workers"))
 
 
 def income(model) -> np.ndarray:
-    """Income of residents: immobile wages, talent wages and profits owned here."""
-    return model.market.income
+    """Income of residents: workers' and talent's wages, land rent and profits owned here (spending transfers excluded)."""
+    return model.market.income - model.transfers
 
 
 def gdp(model) -> np.ndarray:
-    """Value added produced in each city: immobile (local base) wages, employed talent's wages, net profits of local enterprises."""
+    """Value added produced in each city: the outside sector's output and the Dixit-Stiglitz sectors' revenue."""
     return value_added(model.sectors, model.market, model.market_inputs)
 
 
@@ -71,28 +91,32 @@ def enterprise_share(model) -> np.ndarray:
     return count / count.sum() if count.sum() > 0 else count
 
 
-def local_wage(model) -> np.ndarray:
-    """Wage of immobile labour (the local base's productivity; calibrated for data regions)."""
-    return model.local_wage.copy()
+def outside_productivity(model) -> np.ndarray:
+    """The outside sector's productivity (calibrated for data regions)."""
+    return model.outside_productivity.copy()
 
 
 def capital_stock(model) -> np.ndarray:
-    """Capital built by agreement investment in each city, net of depreciation (budget units)."""
+    """Capital built by agreement investment in each city, net of depreciation (budget units); it enters production."""
     return model.capital_stock.copy()
 
 
 CITY_METRICS: dict[str, Callable] = {
     "talent": talent,
     "talent_share": talent_share,
+    "workers": workers,
+    "residents": residents,
     "enterprises": enterprises,
     "gdp": gdp,
     "gdp_share": gdp_share,
     "enterprise_share": enterprise_share,
     "income": income,
-    "local_wage": local_wage,
+    "outside_productivity": outside_productivity,
     "capital_stock": capital_stock,
     "wage": wage,
+    "worker_wage": worker_wage,
     "real_wage": real_wage,
+    "worker_real_wage": worker_real_wage,
     "price_index": price_index,
 }
 
@@ -112,14 +136,17 @@ FLOW_METRICS = (
     "exits_staffing",
     "relocations_in",
     "relocations_out",
-    "migration_in",
+    "migration_in",  # talent arriving by migration (people)
     "migration_out",
+    "worker_migration_in",  # workers arriving by migration (people)
+    "worker_migration_out",
     "exchange_in",  # talent arriving on or back from a secondment (people)
     "exchange_out",
     "investment_out",  # agreement investment leaving (budget units)
     "investment_in",  # arriving, net of stated costs
     "investment_cost",
     "rail_minutes_saved",  # cut in travel time to a new line's first station, in its opening quarter
+    "rail_line_not_faster",  # 1 at a new line's first station when it is not faster end to end, in its opening quarter
     "association_members",
     "design_served",
 )
@@ -140,9 +167,7 @@ class MetricsRecorder:
         }
 
     def collect(self, model) -> None:
-        """Record the quarter that just ended (step 0 is the initial state, after a first market solve)."""
-        if model.market is None:
-            model.clear_market()
+        """Record the quarter that just ended (step 0 is the initial state, after the model's first market solve)."""
         self._steps.append(int(model.steps))
         for name, reporter in CITY_METRICS.items():
             self._city_values[name].append(np.asarray(reporter(model), dtype=float).copy())

@@ -1,8 +1,8 @@
-"""The Mesa model: wires cities, enterprises, talent, associations, rules and the market; orders the quarter.
+"""The Mesa model: wires cities, enterprises, talent, workers, associations, rules and the market; orders the quarter.
 
-Each quarter (DESIGN.md section 2): agreement rules act; the market clears; enterprises
-exit, enter, relocate or branch; talent migrates; knowledge spills over; metrics are
-recorded. The model holds no economics of its own: every step calls a small function
+Each quarter: scheduled timetable changes apply; agreement rules act (and capital
+depreciates); the market clears; enterprises exit, enter, relocate or branch; talent and
+workers migrate; knowledge spills over; metrics are recorded. The model holds no economics of its own: every step calls a small function
 of :mod:`coopsim.economy` or :mod:`coopsim.agents`.
 """
 
@@ -26,13 +26,16 @@ from coopsim.agents.enterprise import (
     exit_decisions,
     net_profit,
     new_enterprise_population,
+    relocation_annuity,
     relocation_choices,
     understaffed_closures,
 )
-from coopsim.agents.talent import Talent, location_utility, migration_choices, new_talent_population, talent_by_city
+from coopsim.agents.labour import Talent, Worker, new_labour_population
+from coopsim.agents.migration import location_utility, migration_choices, moving_cost_matrix, people_by_city
 from coopsim.apportion import largest_remainder
-from coopsim.calibration import Calibration, CalibrationTargets, calibrate_region, scaled_sectors
+from coopsim.calibration import Calibration, CalibrationTargets, calibrate_region, log_real_wage, scaled_sectors
 from coopsim.config import CoopsimConfig, validate
+from coopsim.economy.capital import capital_productivity, initial_capital_stock
 from coopsim.economy.knowledge import spillover_access, spillover_productivity
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
 from coopsim.metrics import MetricsRecorder
@@ -40,6 +43,9 @@ from coopsim.random_streams import RandomStreams
 from coopsim.region import build_region
 
 log = logging.getLogger(__name__)
+
+QUARTERS_PER_YEAR = 4
+MINUTES_PER_HOUR = 60.0
 
 
 def sector_parameters(cfg: CoopsimConfig) -> SectorParameters:
@@ -51,13 +57,6 @@ def sector_parameters(cfg: CoopsimConfig) -> SectorParameters:
         talent_input_share=np.array([s.talent_input_share for s in sectors], dtype=float),
         fixed_talent=np.array([s.fixed_talent for s in sectors], dtype=float),
     )
-
-
-def moving_cost_matrix(travel_minutes: np.ndarray, fixed: float, per_hour: float) -> np.ndarray:
-    """Cost of moving from i to j: ``fixed + per_hour * hours_ij`` off the diagonal, 0 on it (Sjaastad 1962)."""
-    cost = fixed + per_hour * travel_minutes / 60.0
-    np.fill_diagonal(cost, 0.0)
-    return cost
 
 
 class RegionalEconomy(mesa.Model):
@@ -81,7 +80,8 @@ class RegionalEconomy(mesa.Model):
         # E[d^(sigma-1)] of a lognormal draw ln(d) ~ N(0, s^2): exp(((sigma-1) s)^2 / 2)
         self.mean_draw_mass = np.exp(((self.sectors.sigma - 1.0) * dispersion) ** 2 / 2.0)
         self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
-        self.local_wage = np.ones(self.region.size)
+        self.outside_productivity = np.ones(self.region.size)
+        self.amenity = {"talent": self.region.amenity.copy(), "workers": self.region.amenity.copy()}
         # z_si ** (sigma - 1): each (sector, city)'s productivity, multiplying its enterprises' own efficiency
         self.location_mass = np.ones((len(self.sector_names), self.region.size))
         self.calibration: Calibration | None = None
@@ -89,22 +89,28 @@ class RegionalEconomy(mesa.Model):
         self.space = Network(self.region.fastest_graph(), random=self.random)
         self.cities = [City(self, k, self.space[k]) for k in range(self.region.size)]
         self.enterprises = new_enterprise_population()
-        self.talent = new_talent_population()
+        self.talent = new_labour_population()
+        self.workers = new_labour_population()
+        self._people_cache: dict[str, np.ndarray] = {}
         self._populate(counts)
         self.base_location_mass = self.location_mass.copy()
         self.initial_access = spillover_access(self.talent_per_city(), self.region.travel_minutes, cfg.economy.knowledge.half_life_minutes)
-        # talent is conserved, so its Mesa handles are made once; enterprise handles on demand
-        self.talent_agents = AgentSet([Talent(self, uid) for uid in self.talent.uid[self.talent.rows].tolist()], random=self.random)
-        self._enterprise_snapshot: list[Enterprise] = []
+        self.spillover_factor = np.ones(self.region.size)
+        # Mesa handles are made on demand (snapshots), never one per agent up front
+        self._snapshots: dict[type, list[mesa.Agent]] = {}
         self.associations = self._create_associations()
-        self.capital_stock = np.zeros(self.region.size)
+        self.capital_stock = np.zeros(self.region.size)  # built by agreements, budget units, net of depreciation
         self.rules = dict(rules or {})
         self.market: MarketSolution | None = None
         self.flows: dict[str, np.ndarray] = {}
         self.recorder = MetricsRecorder(self.region.city_names)
         self._reset_flows()
+        self.clear_market()
         self.recorder.collect(self)
         self.numeraire_per_budget_unit = self._numeraire_per_budget_unit()
+        self.initial_capital = initial_capital_stock(
+            self.recorder.last("gdp"), self.economy.capital_output_ratio, self.numeraire_per_budget_unit
+        )
         for key, rule in self.rules.items():
             rule.bind(self, f"agreement.rules.{key}")
 
@@ -123,9 +129,9 @@ class RegionalEconomy(mesa.Model):
                 self.region, self.sectors, self.economy, targets, self.trade_costs(), self.mean_draw_mass[:, None], self.enterprise_share
             )
             self.sectors = scaled_sectors(self.sectors, self.calibration.fixed_talent_scale)
-            self.local_wage = self.calibration.local_wage
+            self.outside_productivity = self.calibration.outside_productivity
             self.location_mass = self.calibration.productivity ** (self.sectors.sigma[:, None] - 1.0)
-            self.region.amenity = self.calibration.amenity
+            self.amenity = {group: values.copy() for group, values in self.calibration.amenity.items()}
             return self.calibration.enterprise_counts
         return np.stack([largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
 
@@ -136,19 +142,23 @@ class RegionalEconomy(mesa.Model):
             sector = np.repeat(np.arange(S), counts[:, k])
             rows = self.add_enterprises(np.full(len(sector), k), sector, np.full(len(sector), k), rng)
             self._match_expected_mass(rows, sector, k)
-        size = self.region.cohort_size or self.economy.talent.cohort_size
-        for k in range(K):
-            people = self.region.talent[k]
-            cohorts = int(np.ceil(people / size - 1e-9)) if people > 0 else 0
-            if cohorts:
-                none = np.full(cohorts, -1)
-                self.talent.add(
-                    city=np.full(cohorts, k),
-                    home_city=np.full(cohorts, k),
-                    size=np.full(cohorts, people / cohorts),
-                    exchange_until=none,
-                    exchange_origin=none,
-                )
+        groups = (
+            (self.talent, self.region.talent, self.region.cohort_size or self.economy.talent.cohort_size),
+            (self.workers, self.region.workers, self.region.worker_cohort_size or self.economy.workers.cohort_size),
+        )
+        for pop, people_per_city, size in groups:
+            for k in range(K):
+                people = people_per_city[k]
+                cohorts = int(np.ceil(people / size - 1e-9)) if people > 0 else 0
+                if cohorts:
+                    none = np.full(cohorts, -1)
+                    pop.add(
+                        city=np.full(cohorts, k),
+                        home_city=np.full(cohorts, k),
+                        size=np.full(cohorts, people / cohorts),
+                        exchange_until=none,
+                        exchange_origin=none,
+                    )
 
     def _match_expected_mass(self, rows: np.ndarray, sector: np.ndarray, city: int) -> None:
         """Rescale a city's initial draws so each sector's productivity mass equals its expectation.
@@ -208,13 +218,13 @@ class RegionalEconomy(mesa.Model):
 
     # ----- the quarter --------------------------------------------------------------------
     def step(self) -> None:
-        """One quarter, in the order of DESIGN.md section 2."""
+        """One quarter: timetable, rules, market, enterprises, migration, knowledge, metrics."""
         self._reset_flows()
         self.open_scheduled_links()
         self.apply_rules()
         self.clear_market()
         self.enterprises_decide()
-        self.talent_migrates()
+        self.labour_migrates()
         self.knowledge_spills_over()
         self.recorder.collect(self)
 
@@ -225,10 +235,22 @@ class RegionalEconomy(mesa.Model):
                 self.region.set_link(link.a, link.b, link.mode, link.minutes)
 
     def apply_rules(self) -> None:
-        """Let each agreement rule act on the model (rules record their own flows); capital depreciates."""
+        """Capital depreciates; each agreement rule acts on the model (rules record their own flows); places' productivity follows."""
         self.capital_stock *= 1.0 - self.economy.capital_depreciation_rate
         for rule in self.rules.values():
             rule.apply(self)
+        self.update_place_productivity()
+
+    def update_place_productivity(self) -> None:
+        """Each (sector, city)'s productivity: calibrated, times knowledge spillovers, times capital built by agreements.
+
+        ``z_si = z0_si * spill_i * (1 + K_i / K0_i) ** theta`` (spillovers: :func:`spillover_productivity`;
+        capital: :func:`coopsim.economy.capital.capital_productivity`), stored as ``z ** (sigma - 1)``.
+        """
+        place = self.spillover_factor * capital_productivity(
+            self.capital_stock, self.initial_capital, self.economy.capital_output_elasticity
+        )
+        self.location_mass = self.base_location_mass * place[None, :] ** (self.sectors.sigma[:, None] - 1.0)
 
     def clear_market(self) -> None:
         """Close enterprises the local talent cannot staff, then solve the short-run equilibrium."""
@@ -247,21 +269,23 @@ class RegionalEconomy(mesa.Model):
             owned_productivity_mass=agg.owned_productivity_mass,
             owned_overhead=agg.owned_overhead,
             talent=self.talent_per_city(),
-            immobile=self.region.immobile_population,
+            workers=self.workers_per_city(),
             trade_cost=self.trade_costs(),
-            local_wage=self.local_wage,
+            outside_productivity=self.outside_productivity,
             transfers=self.transfers,
+            outside_land_share=self.economy.outside_land_share,
         )
         solver = self.economy.solver
-        previous = self.market.wage if self.market is not None else None
+        previous = self.market
         self.market = solve_market(
             self.sectors,
             inputs,
-            initial_wage=previous,
+            initial_wage=None if previous is None else previous.wage,
+            initial_worker_wage=None if previous is None else previous.worker_wage,
             damping=solver.damping,
             tolerance=solver.tolerance,
             max_iterations=solver.max_iterations,
-            entrant_productivity=1.0,
+            entrant_mass=self.mean_entrant_mass,
         )
         self.market_inputs = inputs
         self.enterprise_counts = agg.count
@@ -308,6 +332,7 @@ class RegionalEconomy(mesa.Model):
             market,
             self.enterprise_moving_cost(),
             params,
+            relocation_annuity(params.discount_rate, params.exit_hazard),
             draws,
             self.location_mass,
             self.association_cost_multiplier(),
@@ -324,8 +349,8 @@ class RegionalEconomy(mesa.Model):
         self._count("relocations_in", destination)
         self.enterprises.column("city")[rows] = destination
 
-    def branch_enterprises(self, rows: np.ndarray, destination: np.ndarray) -> None:
-        """Open branch plants of enterprises in other cities: same owners, efficiency, size and membership."""
+    def branch_enterprises(self, rows: np.ndarray, destination: np.ndarray) -> np.ndarray:
+        """Open branch plants of enterprises in other cities: same owners, efficiency, size and membership; returns their rows."""
         pop = self.enterprises
         new = self.add_enterprises(
             destination,
@@ -337,24 +362,33 @@ class RegionalEconomy(mesa.Model):
         )
         pop.column("association")[new] = pop.association[rows]
         self._count("entries_branch", destination)
+        return new
 
-    def talent_migrates(self) -> None:
-        """Talent cohorts choose where to live by a logit over utility net of moving cost."""
-        params = self.economy.talent
-        utility = location_utility(self.log_real_wage(expected=True), self.region.amenity)
-        rows, destination = migration_choices(
-            self.talent,
-            self.talent.exchange_until < 0,  # secondees stay until their exchange ends
-            utility,
-            self.talent_moving_cost(),
-            params.migration_rate,
-            params.logit_scale,
-            params.gain_for_certain_move,
-            self.streams.agent_uniforms("migration", self.steps, self.talent.uid[self.talent.rows], 3),
-        )
-        self._count("migration_out", self.talent.city[rows], self.talent.size[rows])
-        self._count("migration_in", destination, self.talent.size[rows])
-        self.talent.column("city")[rows] = destination
+    def labour_migrates(self) -> None:
+        """Talent and worker cohorts choose where to live by a logit over utility net of moving cost (staying included)."""
+        for group, pop, stream, flow in (
+            ("talent", self.talent, "migration", "migration"),
+            ("workers", self.workers, "worker migration", "worker_migration"),
+        ):
+            config = getattr(self.economy, group)
+            if config.migration_rate == 0.0:
+                continue
+
+            def draws(rows: np.ndarray, k: int, first: int, pop=pop, stream=stream) -> np.ndarray:  # each cohort's own draws
+                return self.streams.agent_uniforms(stream, self.steps, pop.uid[rows], k, first)
+
+            rows, destination = migration_choices(
+                pop,
+                pop.exchange_until < 0,  # secondees stay until their exchange ends
+                self.utility(group),
+                self.moving_cost(group),
+                config,
+                draws,
+            )
+            self._count(f"{flow}_out", pop.city[rows], pop.size[rows])
+            self._count(f"{flow}_in", destination, pop.size[rows])
+            pop.column("city")[rows] = destination
+            self._people_cache.clear()
 
     # ----- actions the agreement rules use ----------------------------------------------------
     def record_flow(self, flow: str, cities, amounts) -> None:
@@ -371,6 +405,7 @@ class RegionalEconomy(mesa.Model):
         self._count(f"{cause}_out", self.talent.city[rows], size)
         self._count(f"{cause}_in", np.full(len(rows), destination), size)
         self.talent.column("city")[rows] = destination
+        self._people_cache.clear()
 
     def split_talent(self, row: int, people: float) -> int:
         """Split ``people`` off a cohort into a new cohort in the same city; returns its row (people conserved)."""
@@ -385,7 +420,7 @@ class RegionalEconomy(mesa.Model):
             exchange_until=np.array([-1]),
             exchange_origin=np.array([-1]),
         )
-        self.talent_agents.add(Talent(self, int(self.talent.uid[new[0]])))
+        self._people_cache.clear()
         return int(new[0])
 
     def boost_productivity(self, city: int, growth: float) -> None:
@@ -410,8 +445,7 @@ class RegionalEconomy(mesa.Model):
         """Numeraire per 100 million yuan (亿元) of annual GDP at step 0 for data regions; 1 for theory regions."""
         if self.region.gdp_2020 is None:
             return 1.0
-        quarters_per_year = 4
-        model_annual_gdp = quarters_per_year * float(np.sum(self.recorder.last("gdp")))
+        model_annual_gdp = QUARTERS_PER_YEAR * float(np.sum(self.recorder.last("gdp")))
         return model_annual_gdp / float(self.region.gdp_2020.sum())
 
     def knowledge_spills_over(self) -> None:
@@ -426,8 +460,8 @@ class RegionalEconomy(mesa.Model):
         if knowledge.spillover_strength == 0.0:
             return
         access = spillover_access(self.talent_per_city(), self.region.travel_minutes, knowledge.half_life_minutes)
-        factor = spillover_productivity(access, self.initial_access, knowledge.spillover_strength)
-        self.location_mass = self.base_location_mass * factor[None, :] ** (self.sectors.sigma[:, None] - 1.0)
+        self.spillover_factor = spillover_productivity(access, self.initial_access, knowledge.spillover_strength)
+        self.update_place_productivity()
 
     @property
     def mean_entrant_mass(self) -> np.ndarray:
@@ -441,10 +475,21 @@ class RegionalEconomy(mesa.Model):
         A snapshot for inspection with Mesa's ``AgentSet`` tools (``select``, ``groupby``,
         ``agg``); entry and exit after the call do not update it (``Enterprise.exists``).
         """
-        for agent in self._enterprise_snapshot:
+        return self._snapshot(Enterprise, self.enterprises)
+
+    def talent_agents(self) -> AgentSet:
+        """Mesa handles on the talent cohorts, made now (the previous snapshot's handles are removed)."""
+        return self._snapshot(Talent, self.talent)
+
+    def worker_agents(self) -> AgentSet:
+        """Mesa handles on the worker cohorts, made now (the previous snapshot's handles are removed)."""
+        return self._snapshot(Worker, self.workers)
+
+    def _snapshot(self, kind: type, pop) -> AgentSet:
+        for agent in self._snapshots.get(kind, []):
             agent.remove()
-        self._enterprise_snapshot = [Enterprise(self, uid) for uid in self.enterprises.uid[self.enterprises.rows].tolist()]
-        return AgentSet(self._enterprise_snapshot, random=self.random)
+        self._snapshots[kind] = [kind(self, uid) for uid in pop.uid[pop.rows].tolist()]
+        return AgentSet(self._snapshots[kind], random=self.random)
 
     def cities_table(self) -> pd.DataFrame:
         """The region's cities with their place, group and initial people (saved with each run, for maps)."""
@@ -456,7 +501,7 @@ class RegionalEconomy(mesa.Model):
                 "sub_centre": [name in region.sub_centres for name in region.city_names],
                 "lat": region.lat,
                 "lon": region.lon,
-                "immobile_population": region.immobile_population,
+                "workers_start": region.workers,
                 "talent_start": region.talent,
                 "gdp_2020": region.gdp_2020 if region.gdp_2020 is not None else np.nan,
             }
@@ -471,7 +516,21 @@ class RegionalEconomy(mesa.Model):
     # ----- derived quantities -------------------------------------------------------------
     def talent_per_city(self) -> np.ndarray:
         """People of talent in each city (K,)."""
-        return talent_by_city(self.talent, self.region.size)
+        return self._people("talent")
+
+    def workers_per_city(self) -> np.ndarray:
+        """Workers in each city (K,)."""
+        return self._people("workers")
+
+    def _people(self, group: str) -> np.ndarray:
+        """People of a group per city, cached until someone moves (every move goes through the model)."""
+        if group not in self._people_cache:
+            self._people_cache[group] = people_by_city(getattr(self, group), self.region.size)
+        return self._people_cache[group].copy()
+
+    def residents_per_city(self) -> np.ndarray:
+        """Residents (talent and workers) in each city (K,)."""
+        return self.talent_per_city() + self.workers_per_city()
 
     def enterprises_per_city(self) -> np.ndarray:
         """Enterprises producing in each city (K,)."""
@@ -483,32 +542,27 @@ class RegionalEconomy(mesa.Model):
         elasticity = np.array([s.trade_time_elasticity for s in self.economy.sectors.values()])
         return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes)
 
-    def log_real_wage(self, expected: bool = False) -> np.ndarray:
-        """``ln w - ln P - eta ln density``: wage over the cost of living, less housing congestion.
-
-        The cost of living is the Cobb-Douglas price index (FKV 1999, eq. 4.4); congestion
-        enters as a constant-elasticity housing cost of density (Helpman 1998 in reduced form).
-        """
-        people = self.region.immobile_population + self.talent_per_city()  # congestion counts all residents
-        density = np.maximum(people / self.region.land_km2, 1e-12)
-        wage = self.market.entrant_wage if expected else self.market.wage
-        with np.errstate(divide="ignore"):
-            log_wage = np.log(wage)
-        return (
-            log_wage
-            - np.log(self.market.cost_of_living(self.sectors.expenditure_share))
-            - self.economy.congestion_elasticity * np.log(density)
+    def log_real_wage(self, group: str = "talent") -> np.ndarray:
+        """A labour group's log real wage, less housing congestion, at this quarter's market (:func:`coopsim.calibration.log_real_wage`)."""
+        wage = self.market.wage if group == "talent" else self.market.worker_wage
+        return log_real_wage(
+            wage, self.market, self.sectors, self.residents_per_city(), self.region.land_km2, self.economy.congestion_elasticity
         )
 
-    def talent_moving_cost(self) -> np.ndarray:
-        """Talent's moving cost matrix in log-utility units (K, K)."""
-        p = self.economy.talent
-        return moving_cost_matrix(self.region.travel_minutes, p.moving_cost, p.moving_cost_per_hour)
+    def utility(self, group: str) -> np.ndarray:
+        """A labour group's indirect utility in each city: log real wage plus its amenity (K,)."""
+        return location_utility(self.log_real_wage(group), self.amenity[group])
+
+    def moving_cost(self, group: str) -> np.ndarray:
+        """A labour group's moving-cost matrix in log-utility units (K, K)."""
+        return moving_cost_matrix(self.region.travel_minutes, getattr(self.economy, group))
 
     def enterprise_moving_cost(self) -> np.ndarray:
-        """Enterprises' relocation cost matrix in quarters of revenue (K, K)."""
+        """Enterprises' one-off relocation cost matrix in quarters of revenue (K, K): fixed plus per hour of travel."""
         p = self.economy.enterprise
-        return moving_cost_matrix(self.region.travel_minutes, p.relocation_cost, p.relocation_cost_per_hour)
+        cost = p.relocation_cost + p.relocation_cost_per_hour * self.region.travel_minutes / MINUTES_PER_HOUR
+        np.fill_diagonal(cost, 0.0)
+        return cost
 
     def association_cost_multiplier(self) -> np.ndarray | None:
         """Rows of relocation-cost multipliers per association, plus a last row of ones for non-members."""

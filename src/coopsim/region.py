@@ -1,9 +1,11 @@
 """A region: its cities, its transport network and the travel-time matrix over it.
 
 The network is a :mod:`networkx` multigraph of cities whose edges carry travel times in
-minutes by mode (road, conventional rail, high-speed rail). The travel time between two
-cities is the all-pairs shortest time over the fastest edge of each pair (Dijkstra), and
-is recomputed whenever a rule changes a link.
+minutes by mode (road, conventional rail, high-speed rail) and service: ``timetable`` for
+links from the data tables or the config and their scheduled changes, or the service of an
+agreement rule's own line. The travel time between two cities is the all-pairs shortest
+time over the fastest edge (any mode, any service) of each pair (Dijkstra), and is
+recomputed whenever a link changes.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from coopsim.region_data import CityRecord, LinkRecord, links_as_of, load_cities
 MONTHS_PER_QUARTER = 3
 QUARTERS_PER_YEAR = 4
 PEOPLE_PER_10K = 10_000.0
+TIMETABLE = "timetable"  # the service of links from the data tables or config and their scheduled changes
 
 
 @dataclass(frozen=True)
 class ScheduledLink:
-    """A link that opens (or gets faster) during the run: applied at the start of ``quarter``."""
+    """A timetable link that opens or changes during the run: applied at the start of ``quarter``."""
 
     quarter: int
     a: str
@@ -42,7 +45,7 @@ class Region:
 
     name: str
     city_names: list[str]
-    immobile_population: np.ndarray
+    workers: np.ndarray
     talent: np.ndarray
     enterprises: np.ndarray
     amenity: np.ndarray
@@ -58,6 +61,7 @@ class Region:
     core: int | None = None
     partner: int | None = None
     cohort_size: float | None = None  # people per talent agent, when the region sets its own scale
+    worker_cohort_size: float | None = None  # people per worker agent, when the region sets its own scale
     transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres
     travel_minutes: np.ndarray = field(init=False)
@@ -75,13 +79,13 @@ class Region:
         return self.city_names.index(city)
 
     def fastest_graph(self) -> nx.Graph:
-        """Simple graph with, for each connected pair, the fastest mode's minutes as ``weight``."""
+        """Simple graph with, for each connected pair, the fastest edge's minutes as ``weight`` (and its ``mode``, ``service``)."""
         graph = nx.Graph()
         graph.add_nodes_from(range(self.size))
         for a, b, data in self.network.edges(data=True):
             minutes = data["minutes"]
             if not graph.has_edge(a, b) or graph[a][b]["weight"] > minutes:
-                graph.add_edge(a, b, weight=minutes, mode=data["mode"])
+                graph.add_edge(a, b, weight=minutes, mode=data["mode"], service=data.get("service", TIMETABLE))
         return graph
 
     def shortest_travel_minutes(self) -> np.ndarray:
@@ -102,13 +106,17 @@ class Region:
                 minutes[source, target] = length - self.transfer_minutes if target != source else 0.0
         return minutes
 
-    def set_link(self, a: str, b: str, mode: str, minutes: float) -> None:
-        """Add or replace the ``mode`` edge between two cities and recompute travel times."""
+    def set_link(self, a: str, b: str, mode: str, minutes: float, *, service: str = TIMETABLE) -> None:
+        """Add or replace the edge of this ``mode`` and ``service`` between two cities and recompute travel times.
+
+        Edges of other services stay: a timetable change does not remove an agreement line,
+        and the pair's travel time is that of its fastest edge.
+        """
         i, j = self.index(a), self.index(b)
         for key, data in list(self.network.get_edge_data(i, j, default={}).items()):
-            if data["mode"] == mode:
+            if data["mode"] == mode and data.get("service", TIMETABLE) == service:
                 self.network.remove_edge(i, j, key)
-        self.network.add_edge(i, j, mode=mode, minutes=float(minutes))
+        self.network.add_edge(i, j, mode=mode, service=service, minutes=float(minutes))
         self.travel_minutes = self.shortest_travel_minutes()
 
     def trade_costs(self, trade_time_elasticity: np.ndarray, sigma: float, time_scale_minutes: float) -> np.ndarray:
@@ -159,11 +167,11 @@ def _region_from_inline(cfg: RegionConfig) -> Region:
     network = nx.MultiGraph()
     network.add_nodes_from(range(len(names)))
     for link in cfg.links:
-        network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, minutes=float(link.minutes))
+        network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, service=TIMETABLE, minutes=float(link.minutes))
     return Region(
         name=cfg.name,
         city_names=names,
-        immobile_population=np.array([c.immobile_population for c in cities], dtype=float),
+        workers=np.array([c.workers for c in cities], dtype=float),
         talent=talent,
         enterprises=enterprises,
         amenity=np.array([c.amenity for c in cities], dtype=float),
@@ -180,7 +188,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
 
     The region's talent (``talent_share`` of all residents) is allocated to cities by 2020 GDP
     share (skilled workers concentrate where output does; per-city skill shares are not in
-    the data), the other residents are immobile; enterprise agents are split by GDP share;
+    the data), the other residents are workers; enterprise agents are split by GDP share;
     land is 2020 population over ``people_per_km2``, so that initial densities are equal and
     congestion acts on growth only (land area is not in the data). Links opened by
     ``start_date`` form the network; later rows are scheduled.
@@ -212,10 +220,10 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     network.add_nodes_from(range(len(names)))
     for link in initial:
         if link.a in names and link.b in names:
-            network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, minutes=float(link.minutes))
+            network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, service=TIMETABLE, minutes=float(link.minutes))
     for node in nodes:
         for other, minutes in node.get("rest_links", {}).items():
-            network.add_edge(names.index(node["name"]), names.index(other), mode="road", minutes=minutes)
+            network.add_edge(names.index(node["name"]), names.index(other), mode="road", service=TIMETABLE, minutes=minutes)
     scheduled = [
         ScheduledLink(quarter_of(link.opened, start), link.a, link.b, link.mode, float(link.minutes))
         for link in links
@@ -224,7 +232,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     return Region(
         name=cfg.name,
         city_names=names,
-        immobile_population=population - talent,
+        workers=population - talent,
         talent=talent,
         enterprises=enterprises,
         amenity=np.zeros(len(names)),
@@ -237,6 +245,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         start_date=start,
         scheduled_links=sorted(scheduled, key=lambda link: link.quarter),
         cohort_size=data.people_per_talent_agent,
+        worker_cohort_size=data.people_per_worker_agent,
         transfer_minutes=data.transfer_minutes,
         sub_centres=list(data.sub_centres),
     )

@@ -5,13 +5,20 @@ import pytest
 from scipy.optimize import brentq
 
 from coopsim.economy.analytic import core_periphery_real_wages, home_market_share
-from coopsim.economy.market import MarketInputs, SectorParameters, solve_market
+from coopsim.economy.market import (
+    MarketInputs,
+    SectorParameters,
+    clearing_worker_wage,
+    outside_employment,
+    solve_market,
+    value_added,
+)
 
 SIGMA, MU = 5.0, 0.4
 SOLVER = dict(damping=0.9, tolerance=1e-12, max_iterations=500)
 
 
-def two_city_inputs(firms, talent, immobile, trade_cost, owners=None):
+def two_city_inputs(firms, talent, workers, trade_cost, owners=None):
     """One sector, identical enterprises (phi = 1); ``owners[i]`` = share of city i's firms owned in city 0."""
     firms = np.asarray(firms, dtype=float)
     owned = np.zeros((1, 2, 2))
@@ -23,7 +30,7 @@ def two_city_inputs(firms, talent, immobile, trade_cost, owners=None):
             owned[0, i, 1] = firms[i] * (1 - owners[i])
     tau = np.array([[[1.0, trade_cost], [trade_cost, 1.0]]])
     return MarketInputs(
-        firms[None, :], firms[None, :].copy(), owned, owned.copy(), np.asarray(talent, float), np.asarray(immobile, float), tau
+        firms[None, :], firms[None, :].copy(), owned, owned.copy(), np.asarray(talent, float), np.asarray(workers, float), tau
     )
 
 
@@ -45,7 +52,7 @@ def test_core_periphery_short_run_equals_krugman(trade_cost, share):
 
 
 def test_break_point_invariant_to_population_scale():
-    """Scaling talent and immobile people changes wage levels, not the real-wage gap (FKV normalisation)."""
+    """Scaling talent and (immobile) workers changes wage levels, not the real-wage gap (FKV normalisation)."""
     sectors = SectorParameters(np.array([SIGMA]), np.array([MU]), np.array([1.0]), np.array([1.0]))
     gaps = []
     for talent_total, immobile_total in [(4000.0, 6000.0), (1000.0, 9000.0)]:
@@ -79,8 +86,9 @@ def test_footloose_capital_home_market_effect(expenditure_target, trade_cost):
     assert s_n == pytest.approx(home_market_share(expenditure_target, trade_cost ** (1 - SIGMA)), abs=1e-8)
 
 
-def test_walras_law_income_equals_spending_on_production():
-    """Incomes add up to immobile wages plus sector revenues net of immobile variable costs (Walras' law)."""
+@pytest.mark.parametrize("land_share", [0.0, 0.2])
+def test_walras_law_income_equals_spending_on_production(land_share):
+    """Incomes add up to value added (outside output plus sector revenues), and both labour markets clear (Walras' law)."""
     rng = np.random.default_rng(3)
     K, S = 4, 3
     sectors = SectorParameters(np.full(S, 4.0), np.array([0.2, 0.15, 0.1]), np.array([0.3, 0.7, 1.0]), np.array([1.0, 2.0, 0.5]))
@@ -93,14 +101,34 @@ def test_walras_law_income_equals_spending_on_production():
     minutes = (minutes + minutes.T) / 2
     np.fill_diagonal(minutes, 0.0)
     tau = np.broadcast_to((1 + minutes / 60.0) ** (1.0 / 3.0), (S, K, K)).copy()
-    inputs = MarketInputs(mass, counts, owned_mass, owned_count, talent, rng.uniform(1000, 5000, K), tau)
+    workers = rng.uniform(1000, 5000, K)
+    productivity = rng.uniform(0.5, 2.0, K)
+    inputs = MarketInputs(mass, counts, owned_mass, owned_count, talent, workers, tau, productivity, outside_land_share=land_share)
     sol = solve_market(sectors, inputs, **SOLVER)
     assert sol.converged
     spending = sectors.expenditure_share.sum() * sol.income.sum()
     assert sol.revenue.sum() == pytest.approx(spending, rel=1e-9)
-    immobile_variable_cost = ((1 - sectors.talent_input_share) * sectors.rho) @ sol.revenue
-    produced = inputs.immobile.sum() + sol.revenue.sum() - immobile_variable_cost.sum()
-    assert sol.income.sum() == pytest.approx(produced, rel=1e-9)
+    assert sol.income.sum() == pytest.approx(value_added(sectors, sol, inputs).sum(), rel=1e-9)
+    # worker market: the sectors' worker bill plus the outside sector's workers use every worker
+    bill = ((1 - sectors.talent_input_share) * sectors.rho) @ sol.revenue
+    outside_workers = sol.outside_output * (1 - land_share) / sol.worker_wage
+    assert bill / sol.worker_wage + outside_workers == pytest.approx(workers, rel=1e-9)
+    if land_share > 0:  # outside workers earn their marginal product
+        assert sol.worker_wage == pytest.approx((1 - land_share) * productivity * outside_workers ** (-land_share), rel=1e-9)
+        assert outside_employment(sol.worker_wage, productivity, land_share) == pytest.approx(outside_workers, rel=1e-9)
+    else:
+        assert sol.worker_wage == pytest.approx(productivity, rel=1e-12)
+
+
+def test_worker_wage_falls_as_workers_arrive_with_land_and_not_without():
+    """Decreasing returns in the outside sector make the worker wage fall with more workers; constant returns pin it."""
+    bill, productivity = np.array([50.0, 50.0]), np.array([1.0, 1.0])
+    workers = np.array([100.0, 200.0])
+    with_land = clearing_worker_wage(bill, workers, productivity, 0.2)
+    assert with_land[1] < with_land[0]
+    assert with_land * (workers - outside_employment(with_land, productivity, 0.2)) == pytest.approx(bill, rel=1e-10)
+    assert clearing_worker_wage(bill, workers, productivity, 0.0) == pytest.approx(productivity)
+    assert clearing_worker_wage(np.array([300.0]), np.array([100.0]), np.array([1.0]), 0.0) == pytest.approx(3.0)  # no outside sector left
 
 
 def test_non_convergence_is_reported():

@@ -1,12 +1,17 @@
 """RailConnectivity: travel times and trade costs fall from the opening quarter, not before."""
 
+import logging
+
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from coopsim.config import ConfigError
-from coopsim.runner import build_model, compose_config
+from coopsim.region import build_region
+from coopsim.runner import build_model, compose_config, simulate
 
 RAIL = ["agreement=rail", "agreement.rules.rail.opening_quarter=3", "steps=6"]
+NEW_LINE_MINUTES = 347.5 / (350.0 * 0.72) * 60.0  # the default line, Shenzhen-Shantou: about 82.7 min
 
 
 def test_link_lowers_partner_travel_time_and_trade_cost_from_opening_quarter():
@@ -67,3 +72,50 @@ def test_bad_rail_config_fails_before_the_run_naming_the_field(override, field):
 def test_unknown_rule_parameter_named():
     with pytest.raises(ConfigError, match="agreement.rules.rail"):
         build_model(compose_config("agreement=rail", "+agreement.rules.rail.colour=red"))
+
+
+def partner_minutes(*overrides):
+    """Shenzhen-Shantou travel time by quarter (the region's partner_travel_minutes)."""
+    _, metrics = simulate(compose_config(*overrides))
+    return metrics.query("city == 'region' and metric == 'partner_travel_minutes'").set_index("step")["value"]
+
+
+def test_faster_agreement_line_stays_in_force_after_scheduled_timetable_changes():
+    # Guangdong: the scheduled Shenzhen-Shantou timetable changes (109 min, then 99 min) fall in quarters 11 and 19
+    baseline = partner_minutes("agreement=none", "steps=24")
+    assert baseline[10] == pytest.approx(169.8) and baseline[11] == pytest.approx(109.0)
+    assert baseline[18] == pytest.approx(109.0) and baseline[19] == baseline[24] == pytest.approx(99.0)
+    minutes = partner_minutes("agreement=rail", "levers.rail_opening_quarter=8", "steps=24")
+    assert minutes[7] == pytest.approx(169.8)
+    assert minutes.loc[8:24].to_numpy() == pytest.approx(np.full(17, NEW_LINE_MINUTES))
+
+
+def test_set_link_replaces_only_the_same_mode_and_service():
+    r = build_region(OmegaConf.to_object(compose_config("region=shenzhen_shantou")).region)
+    i, j = r.index("Shenzhen"), r.index("Shantou")
+    r.set_link("Shenzhen", "Shantou", "hsr", 82.7, service="agreement")
+    r.set_link("Shenzhen", "Shantou", "hsr", 109.0)  # a timetable change
+    services = sorted((d["service"], d["minutes"]) for d in r.network.get_edge_data(i, j).values() if d["mode"] == "hsr")
+    assert services == [("agreement", 82.7), ("timetable", 109.0)]
+    assert r.travel_minutes[i, j] == pytest.approx(82.7)
+    r.set_link("Shenzhen", "Shantou", "hsr", 60.0)  # the timetable overtakes the agreement line
+    assert r.travel_minutes[i, j] == pytest.approx(60.0) and r.fastest_graph()[i][j]["service"] == "timetable"
+    r.set_link("Shenzhen", "Shantou", "hsr", 120.0)  # and falls back: the agreement line was never removed
+    assert r.travel_minutes[i, j] == pytest.approx(82.7) and r.fastest_graph()[i][j]["service"] == "agreement"
+
+
+@pytest.mark.parametrize("speed, flag", [(160.0, 1.0), (350.0, 0.0)])
+def test_line_not_faster_than_existing_travel_warns_and_is_flagged(caplog, speed, flag):
+    # at 160 km/h the 347.5 km line takes 181 min, slower than the 169.8 min before it opens
+    with caplog.at_level(logging.INFO, logger="coopsim.rules.rail"):
+        _, metrics = simulate(compose_config("region=shenzhen_shantou", *RAIL, f"levers.rail_speed_kmh={speed}"))
+    flagged = metrics.query("metric == 'rail_line_not_faster'").pivot(index="step", columns="city", values="value")
+    assert flagged.loc[3, "Shenzhen"] == flag  # the core city, the line's first station, in its opening quarter
+    assert flagged.drop(columns="Shenzhen").eq(0).all().all() and flagged.drop(index=3).eq(0).all().all()
+    warnings = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.WARNING]
+    if flag:
+        expected = 347.5 / (speed * 0.72) * 60.0
+        pair = "agreement.rules.rail: the new line is not faster between Shenzhen and Shantou"
+        assert warnings == [f"{pair}: {expected:.1f} min, against 169.8 min before it opens"]
+    else:
+        assert warnings == []

@@ -84,3 +84,43 @@ def pairwise_revision(
     gain = value[rows, candidate] - value[rows, current]
     probability = np.clip(gain / gain_for_certain_move, 0.0, 1.0)
     return np.where(uniforms[:, 1] < probability, candidate, current)
+
+
+def candidate_in_proportion(weight: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """A city per row drawn in proportion to ``weight`` (K,), the agent's own city included, by ``uniform`` (N,).
+
+    Meeting someone from one's own city proposes no move; including it makes the chance of
+    meeting ``j`` the same ``w_j / W`` for agents everywhere, which detailed balance needs.
+    """
+    cumulative = np.cumsum(weight)
+    return np.minimum(np.searchsorted(cumulative, uniform * cumulative[-1], side="right"), len(weight) - 1)
+
+
+def logit_switch_probability(value: np.ndarray, scale: float) -> np.ndarray:
+    """Binary-logit probability of taking a candidate worth ``value`` more than staying: ``1 / (1 + exp(-scale * value))``.
+
+    The choice between staying and the candidate with Gumbel preference shocks on both
+    (McFadden 1974); ``scale = inf`` is the best response (move iff ``value > 0``).
+    """
+    if np.isinf(scale):
+        return (value > 0).astype(float)
+    return 0.5 * (1.0 + np.tanh(0.5 * scale * value))  # the logistic function, without overflow
+
+
+def pairwise_logit_revision(value_of_candidate, current: np.ndarray, weight: np.ndarray, scale: float, uniforms: np.ndarray) -> np.ndarray:
+    """Destination per row after one pairwise-logit revision (the current city when the agent stays).
+
+    The agent meets a candidate city in proportion to ``weight`` (the agents already there:
+    business contacts; its own city included, which proposes no move) with ``uniforms[:, 0]``,
+    values it at ``value_of_candidate(candidate)``
+    (N,) net of moving to it relative to staying, and moves if ``uniforms[:, 1]`` is below
+    :func:`logit_switch_probability`. With symmetric moving costs, flows between two places
+    balance exactly when their values are equal (detailed balance), so the rest points are the
+    equilibria where no agent gains by moving, whatever the logit scale (the pairwise logit
+    protocol; Sandholm 2010, ch. 5; Blume 1993), while noise keeps gross flows positive.
+    """
+    if len(weight) < 2 or len(current) == 0:
+        return current.copy()
+    candidate = candidate_in_proportion(weight, uniforms[:, 0])
+    probability = np.where(candidate != current, logit_switch_probability(value_of_candidate(candidate), scale), 0.0)
+    return np.where(uniforms[:, 1] < probability, candidate, current)

@@ -1,4 +1,4 @@
-"""Cities: immobile population, amenity and land, placed on the transport network."""
+"""Cities: amenities and land, placed on the transport network; views of who lives and produces there."""
 
 from __future__ import annotations
 
@@ -19,14 +19,19 @@ class City(FixedAgent):
         return self.model.region.city_names[self.index]
 
     @property
-    def immobile_population(self) -> float:
-        """People who do not migrate (the local base), earning the numeraire wage."""
-        return float(self.model.region.immobile_population[self.index])
+    def workers(self) -> float:
+        """Workers (residents without tertiary education) living here now."""
+        return float(self.model.workers_per_city()[self.index])
 
     @property
     def amenity(self) -> float:
-        """Amenity in log-utility units (Roback 1982)."""
-        return float(self.model.region.amenity[self.index])
+        """Talent's amenity in log-utility units (Roback 1982; inverted at calibration)."""
+        return float(self.model.amenity["talent"][self.index])
+
+    @property
+    def worker_amenity(self) -> float:
+        """Workers' amenity in log-utility units."""
+        return float(self.model.amenity["workers"][self.index])
 
     @property
     def talent(self) -> float:

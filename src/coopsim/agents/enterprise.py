@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from coopsim.agents.choice import pairwise_revision
+from coopsim.agents.choice import pairwise_logit_revision
 from coopsim.agents.population import ArrayPopulation
 from coopsim.config import EnterpriseConfig
 from coopsim.economy.market import MarketSolution, SectorParameters
+
+QUARTERS_PER_YEAR = 4
 
 ENTERPRISE_COLUMNS = {
     "city": np.int64,
@@ -107,21 +109,6 @@ def aggregate(
     owned_overhead = np.bincount(flat, weights=pop.overhead[rows], minlength=S * K * K).reshape(S, K, K)
     count = np.bincount(sector * K + city, minlength=S * K).reshape(S, K).astype(float)
     return EnterpriseAggregates(owned_mass.sum(axis=2), count, owned_overhead.sum(axis=2), owned_mass, owned_overhead)
-
-
-def profit_in_every_city(sectors: SectorParameters, market: MarketSolution, sector, productivity, overhead, location_mass) -> np.ndarray:
-    """Net profit each given enterprise would earn in each city (N, K), at this quarter's prices.
-
-    ``pi_e(j) = (z_sj phi_e)^(sigma-1) c_sj^(1-sigma) MA_sj / sigma - F_s o_e w_j`` (Dixit-Stiglitz
-    constant mark-up with fixed talent cost; FKV 1999, eq. 4.13 generalised). The overhead
-    ``o_e`` scales with the enterprise's idiosyncratic size, so dispersion shapes sizes but
-    not survival (no Melitz 2003 selection; a stated simplification).
-    """
-    operating = (
-        sectors.productivity_mass(sector, productivity)[:, None]
-        * (location_mass * market.revenue_per_mass(sectors) / sectors.sigma[:, None])[sector]
-    )
-    return operating - (sectors.fixed_talent[sector] * overhead)[:, None] * market.wage[None, :]
 
 
 def net_profit(
@@ -216,6 +203,18 @@ def entry_decisions(
     return rng.poisson(expected)
 
 
+def relocation_annuity(discount_rate: float, exit_hazard: float) -> float:
+    """Present value, in quarters, of a permanent gain of 1 a quarter starting now, for an enterprise that may close.
+
+    ``sum_t ((1 - h) / (1 + r)) ** t = (1 + r) / (r + h)`` with quarterly rates ``r`` and ``h`` from the
+    annual discount rate and exit hazard (the effective discount of a firm facing an exit
+    hazard, Hopenhayn 1992, Econometrica).
+    """
+    quarterly_discount = (1.0 + discount_rate) ** (1.0 / QUARTERS_PER_YEAR) - 1.0
+    quarterly_hazard = 1.0 - (1.0 - exit_hazard) ** (1.0 / QUARTERS_PER_YEAR)
+    return (1.0 + quarterly_discount) / (quarterly_discount + quarterly_hazard)
+
+
 def relocation_choices(
     pop: ArrayPopulation,
     rows,
@@ -223,36 +222,43 @@ def relocation_choices(
     market: MarketSolution,
     moving_cost: np.ndarray,
     params: EnterpriseConfig,
+    annuity: float,
     draws: Callable[[np.ndarray, int, int], np.ndarray],
     location_mass: np.ndarray,
     association_cost_multiplier: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Enterprises that move (or branch) and their destination city.
 
-    A share ``relocation_rate`` reconsiders each quarter and revises its location by
-    :func:`coopsim.agents.choice.pairwise_revision` over ``(pi(j) - pi(i)) / r(i) - cost_ij``,
-    the profit gain relative to current revenue minus a moving/information cost (in quarters of revenue),
-    candidates weighted by the enterprises already there,
-    which association members see reduced toward partner cities
-    (``association_cost_multiplier``, (associations + 1, K), last row for non-members).
-    ``draws(rows, k, first)`` gives each enterprise's own uniforms this quarter (columns
-    ``first..first+k-1``): column 0 decides who reconsiders, columns 1-2 drive the revision.
-    Returns (rows, destinations) of those choosing another city.
+    A share ``relocation_rate`` reconsiders each quarter. It meets a candidate city in
+    proportion to the enterprises already there and moves by a binary logit
+    (:func:`coopsim.agents.choice.pairwise_logit_revision`, scale ``relocation_logit_scale``) on the
+    present value of the move, in quarters of current revenue:
+    ``annuity * (pi(j) - pi(i)) / r(i) - cost_ij``, with ``annuity`` from
+    :func:`relocation_annuity` and a one-off cost (quarters of revenue) that association members
+    see reduced toward partner cities (``association_cost_multiplier``, (associations + 1, K),
+    last row for non-members). ``draws(rows, k, first)`` gives each enterprise's own uniforms
+    this quarter (columns ``first..first+k-1``): column 0 decides who reconsiders, columns 1-2
+    drive the revision. Returns (rows, destinations) of those choosing another city.
     """
     reconsider = rows[draws(rows, 1, 0)[:, 0] < params.relocation_rate]
     if len(reconsider) == 0 or moving_cost.shape[0] < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
-    profits = profit_in_every_city(sectors, market, sector, phi, pop.overhead[reconsider], location_mass)
-    here = profits[np.arange(len(reconsider)), city]
-    revenue = market.enterprise_revenue(sectors, sector, city, phi) * location_mass[sector, city]
-    cost = moving_cost[city]
-    if association_cost_multiplier is not None:
-        cost = cost * association_cost_multiplier[pop.association[reconsider]]
-    value = (profits - here[:, None]) / np.maximum(revenue, 1e-300)[:, None] - cost
+    overhead = pop.overhead[reconsider]
+    operating_per_mass = location_mass * market.revenue_per_mass(sectors) / sectors.sigma[:, None]  # (S, K)
+    own_mass = sectors.productivity_mass(sector, phi)
+    revenue_here = own_mass * operating_per_mass[sector, city] * sectors.sigma[sector]
+    fixed = sectors.fixed_talent[sector] * overhead
+    here = own_mass * operating_per_mass[sector, city] - fixed * market.wage[city]
+
+    def value(candidate: np.ndarray) -> np.ndarray:
+        there = own_mass * operating_per_mass[sector, candidate] - fixed * market.wage[candidate]
+        cost = moving_cost[city, candidate]
+        if association_cost_multiplier is not None:
+            cost = cost * association_cost_multiplier[pop.association[reconsider], candidate]
+        return annuity * (there - here) / np.maximum(revenue_here, 1e-300) - cost
+
     weight = np.bincount(pop.city[rows], minlength=moving_cost.shape[0]).astype(float)
-    destination = pairwise_revision(
-        value, city, weight, params.relocation_logit_scale, params.gain_for_certain_move, draws(reconsider, 2, 1)
-    )
+    destination = pairwise_logit_revision(value, city, weight, params.relocation_logit_scale, draws(reconsider, 2, 1))
     moving = destination != city
     return reconsider[moving], destination[moving]

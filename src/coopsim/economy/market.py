@@ -1,18 +1,16 @@
-"""Short-run market equilibrium: CES price indices, talent wages and incomes per city.
+"""Short-run market equilibrium: CES price indices, the two groups' wages and incomes per city.
 
-Given where enterprises and talent are, the market solves for each city's talent wage
-``w_i`` and income ``Y_i`` by a damped fixed point over K x K (per sector) matrices.
-Everything is vectorised over sectors and cities; enterprises enter only through
-their aggregates per (sector, city) and per (sector, city, owner city).
+Given where enterprises, talent and workers are, the market solves for each city's talent
+wage ``w_i``, worker wage ``v_i`` and income ``Y_i`` by an accelerated fixed point over K x K
+(per sector) matrices. Everything is vectorised over sectors and cities; enterprises enter
+only through their aggregates per (sector, city) and per (sector, city, owner city).
 
 Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
 
-* marginal cost ``c_si = w_i ** alpha_s a_i ** (1 - alpha_s)``, Cobb-Douglas in talent and
-  immobile labour, whose wage ``a_i`` is the productivity of the local base in the
-  freely traded outside good (the numeraire; ``a_i = 1`` in the textbook models), with the
-  Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the
-  unit input requirement equals ``rho_s = (sigma_s - 1) / sigma_s``, so that the
-  mill price is ``p_e = c_si / phi_e``;
+* marginal cost ``c_si = w_i ** alpha_s v_i ** (1 - alpha_s)``, Cobb-Douglas in talent and
+  workers, with the Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the unit
+  input requirement equals ``rho_s = (sigma_s - 1) / sigma_s``, so that the mill price is
+  ``p_e = c_si / phi_e``;
 * Dixit-Stiglitz price index (FKV eq. 4.27 generalised to heterogeneous firms)
   ``P_sj ** (1 - sigma) = sum_i A_si (c_si tau_sij) ** (1 - sigma)`` where
   ``A_si = sum_{e in (s, i)} phi_e ** (sigma - 1)``;
@@ -25,13 +23,20 @@ Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
 * talent market clearing (FKV eq. 5.3 before free entry): the talent wage bill on
   variable inputs is the Cobb-Douglas share ``alpha_s`` of variable cost ``rho_s r``,
   so ``w_i (L_i - sum_s F_s o_si) = sum_s alpha_s rho_s R_si``;
-* income (FKV eq. 5.1 plus profits and transfers)
-  ``Y_j = a_j immobile_j + w_j L_j + net profits owned in j + transfers_j``.
+* the outside sector (everything outside the Dixit-Stiglitz sectors: local services,
+  construction, farming) makes the freely traded numeraire from workers and a fixed local
+  factor (land), ``Q_i = b_i N_Oi ** (1 - gamma)`` (the agricultural sector of FKV 1999,
+  ch. 4, with decreasing returns from land as in Helpman 1998); workers earn their marginal
+  product there, ``v_i = (1 - gamma) b_i N_Oi ** (-gamma)``, so worker-market clearing
+  ``v_i (N_i - N_Oi) = sum_s (1 - alpha_s) rho_s R_si`` sets the worker wage; with
+  ``gamma = 0`` the wage is ``b_i`` while the outside sector is active (FKV's farm wage);
+* income (FKV eq. 5.1 plus profits, land rent and transfers)
+  ``Y_j = v_j N_j + gamma Q_j + w_j L_j + net profits owned in j + transfers_j``.
 
 With one sector, ``alpha = 1``, identical enterprises at their zero-profit number
-``n_i = L_i / (sigma F)``, these are exactly the Krugman (1991) core-periphery
-short-run equations; with ``alpha = 0`` and ``F = 0`` they are the footloose-capital
-model of Martin & Rogers (1995).
+``n_i = L_i / (sigma F)``, ``gamma = 0`` and ``b = 1``, these are exactly the Krugman (1991)
+core-periphery short-run equations; with ``alpha = 0`` and ``F = 0`` they are the
+footloose-capital model of Martin & Rogers (1995).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class SectorParameters:
 
     sigma: elasticity of substitution between varieties (Dixit & Stiglitz 1977), > 1.
     expenditure_share: Cobb-Douglas share ``mu_s`` of income spent on the sector.
-    talent_input_share: share ``alpha_s`` of talent in variable cost (rest: immobile labour).
+    talent_input_share: share ``alpha_s`` of talent in variable cost (rest: workers).
     fixed_talent: talent units ``F_s`` an enterprise needs to operate (Krugman 1991's F).
     """
 
@@ -82,12 +87,14 @@ class MarketInputs:
     owned_productivity_mass: (S, K, K) ``A`` split by owner city (last axis).
     owned_overhead: (S, K, K) fixed-cost units split by owner city.
     talent: ``L_i`` (K,), people.
-    immobile: immobile population (K,).
+    workers: ``N_i`` (K,), people.
     trade_cost: iceberg factors ``tau_sij`` (S, K, K), >= 1, diagonal 1.
-    local_wage: wage ``a_i`` of immobile labour (K,), the local base's productivity in the
-        outside good (1 in the textbook models).
-    transfers: income moved between cities this quarter by agreement rules (K,); sums to
+    outside_productivity: ``b_i`` (K,), the outside sector's productivity (its land folded
+        in; 1 in the textbook models).
+    transfers: spending moved between cities this quarter by agreement rules (K,); sums to
         minus any stated costs.
+    outside_land_share: ``gamma``, land's share of the outside sector's output (0: constant
+        returns, the textbook farm sector).
     """
 
     productivity_mass: np.ndarray
@@ -95,14 +102,15 @@ class MarketInputs:
     owned_productivity_mass: np.ndarray
     owned_overhead: np.ndarray
     talent: np.ndarray
-    immobile: np.ndarray
+    workers: np.ndarray
     trade_cost: np.ndarray
-    local_wage: np.ndarray | None = None
+    outside_productivity: np.ndarray | None = None
     transfers: np.ndarray | None = None
+    outside_land_share: float = 0.0
 
-    def base_wage(self) -> np.ndarray:
-        """Immobile labour's wage per city (ones when not given)."""
-        return np.ones_like(self.talent) if self.local_wage is None else self.local_wage
+    def base_productivity(self) -> np.ndarray:
+        """The outside sector's productivity per city (ones when not given)."""
+        return np.ones_like(self.talent) if self.outside_productivity is None else self.outside_productivity
 
     def base_transfers(self) -> np.ndarray:
         """Transfers per city (zeros when not given)."""
@@ -114,6 +122,8 @@ class MarketSolution:
     """The short-run equilibrium of one quarter (all arrays indexed by city, sector first)."""
 
     wage: np.ndarray  # (K,) talent wage in numeraire units; the entrant break-even wage where no enterprise is staffed
+    worker_wage: np.ndarray  # (K,) worker wage in numeraire units
+    outside_output: np.ndarray  # (K,) the outside sector's output Q_i (numeraire)
     income: np.ndarray  # (K,)
     price_index: np.ndarray  # (S, K)
     market_access: np.ndarray  # (S, K)
@@ -121,7 +131,7 @@ class MarketSolution:
     revenue: np.ndarray  # (S, K) sector revenue produced in each city
     owner_profit: np.ndarray  # (K,) net profit received by owners living in each city
     staffed: np.ndarray  # (K,) bool, the city has enterprises that employ talent
-    entrant_wage: np.ndarray  # (K,) wage at which a mean-productivity entrant breaks even (free-entry wage)
+    entrant_wage: np.ndarray  # (K,) talent wage at which a mean entrant breaks even (free-entry wage)
     converged: bool
     iterations: int
     residual: float
@@ -148,22 +158,69 @@ def price_index(sectors: SectorParameters, productivity_mass, unit_cost, trade_c
         return power ** (1.0 / (1.0 - sectors.sigma))[:, None]
 
 
-def break_even_wage(sectors: SectorParameters, access, productivity: float = 1.0, local_wage=1.0) -> np.ndarray:
-    """Talent wage at which an entrant with productivity ``phi`` makes zero net profit.
+def break_even_wage(sectors: SectorParameters, access, entrant_mass=1.0, worker_wage=1.0) -> np.ndarray:
+    """Talent wage at which an entrant of productivity mass ``m = (z phi)^(sigma-1)`` makes zero net profit.
 
-    Solves ``phi^(sigma-1) (w^alpha a^(1-alpha))^(1-sigma) MA / sigma = F w`` for ``w``:
-    ``w = [phi^(sigma-1) a^((1-alpha)(1-sigma)) MA / (sigma F)] ** (1 / (1 + alpha (sigma - 1)))``. With one
+    Solves ``m (w^alpha v^(1-alpha))^(1-sigma) MA / sigma = F w`` for ``w``:
+    ``w = [m v^((1-alpha)(1-sigma)) MA / (sigma F)] ** (1 / (1 + alpha (sigma - 1)))``. With one
     sector and ``alpha = 1`` this is Krugman's (1991) wage equation (FKV eq. 5.3).
-    Returns the best over sectors (S, K) -> (K,); sectors without fixed talent cost are skipped.
+    ``entrant_mass`` is a scalar or (S, K): an entrant's expected mass where it enters, its
+    location's productivity included. Returns the best over sectors (S, K) -> (K,); sectors
+    without fixed talent cost are skipped.
     """
     sigma = sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None]
     alpha = sectors.talent_input_share[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        base = np.asarray(local_wage, dtype=float) ** ((1.0 - alpha) * (1.0 - sigma))
-        wage = (productivity ** (sigma - 1.0) * base * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * (sigma - 1.0)))
+        base = np.asarray(worker_wage, dtype=float) ** ((1.0 - alpha) * (1.0 - sigma))
+        wage = (entrant_mass * base * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * (sigma - 1.0)))
     wage = np.where((fixed > 0) & np.isfinite(wage), wage, 0.0)
     return wage.max(axis=0)
+
+
+def outside_employment(worker_wage: np.ndarray, productivity: np.ndarray, land_share: float) -> np.ndarray:
+    """Workers the outside sector hires at wage ``v``: ``N_O = ((1 - gamma) b / v) ** (1 / gamma)`` (marginal product = wage).
+
+    Only for ``gamma > 0``; with constant returns the outside sector takes whoever is left at ``v = b``.
+    """
+    return ((1.0 - land_share) * productivity / worker_wage) ** (1.0 / land_share)
+
+
+def clearing_worker_wage(bill: np.ndarray, workers: np.ndarray, productivity: np.ndarray, land_share: float) -> np.ndarray:
+    """Worker wage ``v`` that clears each city's worker market: ``v (N - N_O(v)) = B`` (K,).
+
+    ``B`` is the Dixit-Stiglitz sectors' worker bill, ``sum_s (1 - alpha_s) rho_s R_s``. With
+    constant returns in the outside sector (``gamma = 0``) the wage is ``max(b, B / N)``: the
+    outside sector's ``b`` while it employs anyone (FKV 1999, ch. 4). With ``gamma > 0`` the
+    left side rises strictly with ``v`` from below ``B`` at ``v_lo = max(B / N, (1-gamma) b N^(-gamma))``
+    to above it at ``v_hi = (B + v_lo N_O(v_lo)) / N``; Newton's method in ``ln v``,
+    kept inside that bracket by bisection, finds the root.
+    """
+    workers = np.maximum(workers, WORKER_FLOOR)
+    if land_share == 0.0:
+        return np.maximum(productivity, bill / workers)
+    low = np.maximum(bill / workers, (1.0 - land_share) * productivity * workers ** (-land_share))
+    high = (bill + low * outside_employment(low, productivity, land_share)) / workers
+    high = np.maximum(high, low * (1.0 + 1e-12))
+    lo, hi = np.log(low), np.log(high)
+    x = 0.5 * (lo + hi)
+    for _ in range(WORKER_WAGE_MAX_ITERATIONS):
+        v = np.exp(x)
+        hired = outside_employment(v, productivity, land_share)
+        gap = v * (workers - hired) - bill
+        if np.all(np.abs(gap) <= WORKER_WAGE_TOLERANCE * v * workers):
+            break
+        lo = np.where(gap < 0, x, lo)
+        hi = np.where(gap > 0, x, hi)
+        slope = v * workers + (1.0 / land_share - 1.0) * v * hired
+        step = x - gap / slope
+        x = np.where((step >= lo) & (step <= hi), step, 0.5 * (lo + hi))
+    return np.exp(x)
+
+
+WORKER_FLOOR = 1e-9  # people: a city without workers is treated as having this many (avoids 0 / 0)
+WORKER_WAGE_MAX_ITERATIONS = 100  # safeguarded Newton on ln v converges in a handful
+WORKER_WAGE_TOLERANCE = 1e-13  # market-clearing gap, relative to the wage bill, at which the worker wage is taken as found
 
 
 def solve_market(
@@ -171,19 +228,22 @@ def solve_market(
     inputs: MarketInputs,
     *,
     initial_wage: np.ndarray | None = None,
+    initial_worker_wage: np.ndarray | None = None,
     damping: float,
     tolerance: float,
     max_iterations: int,
-    entrant_productivity: float = 1.0,
+    entrant_mass: np.ndarray | float = 1.0,
 ) -> MarketSolution:
-    """Solve the short-run equilibrium by a damped fixed point on wages and incomes.
+    """Solve the short-run equilibrium by an accelerated fixed point on the two wages.
 
     Each iteration evaluates price indices, market access and revenues from the current
-    guess, then the talent wage that clears each city's talent market and the incomes
-    that follow, and moves the guess a fraction ``damping`` toward them (Fujita, Krugman
-    & Venables 1999, ch. 5 appendix, solve the same system by iteration). Convergence is
-    measured as the largest relative change of wages and incomes. Non-convergence is
-    reported in the solution (``converged=False``), never hidden.
+    guess, then the talent wage and the worker wage that clear each city's two labour
+    markets and the incomes that follow, and moves the guess toward them (Fujita, Krugman
+    & Venables 1999, ch. 5 appendix, solve the same system by iteration; Anderson
+    acceleration as in Walker & Ni 2011). Convergence is measured as the largest relative
+    change of wages. ``entrant_mass`` (scalar or (S, K)) is an entrant's expected
+    productivity mass, for the free-entry wage reported where no enterprise employs talent.
+    Non-convergence is reported in the solution (``converged=False``), never hidden.
     """
     K = inputs.talent.shape[0]
     variable_talent = inputs.talent - sectors.fixed_talent @ inputs.overhead
@@ -192,15 +252,18 @@ def solve_market(
     needs_talent = sectors.talent_input_share @ inputs.overhead > 0
     if np.any(present & (variable_talent <= 0) & needs_talent):
         raise ValueError("talent market infeasible: some city has fewer talent than its enterprises' fixed talent needs; staff them first")
+    productivity = inputs.base_productivity()
     wage = np.ones(K) if initial_wage is None else np.where(initial_wage > 0, initial_wage, 1.0)
+    worker_wage = productivity.copy() if initial_worker_wage is None else np.where(initial_worker_wage > 0, initial_worker_wage, 1.0)
     employed_talent = np.where(staffed, inputs.talent, 0.0)
     sigma = sectors.sigma[:, None]
     alpha = sectors.talent_input_share[:, None]
+    worker_share = (1.0 - alpha) * sectors.rho[:, None]
     residual = np.inf
     iteration = 0
     accelerator = AndersonAccelerator(memory=ANDERSON_MEMORY, damping=damping)
     for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported after the loop)
-        state = _evaluate(sectors, inputs, wage, employed_talent)
+        state = _evaluate(sectors, inputs, wage, worker_wage, employed_talent)
         talent_bill = (alpha * sectors.rho[:, None] * state.revenue).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             cleared = np.where(staffed, talent_bill / np.where(staffed, variable_talent, 1.0), 0.0)
@@ -210,17 +273,24 @@ def solve_market(
         elasticity = 1.0 + (bill_weight * alpha * (sigma - 1.0)).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = wage * (cleared / wage) ** (1.0 / elasticity)
-        entrant = break_even_wage(sectors, state.access, entrant_productivity, inputs.base_wage())
+        entrant = break_even_wage(sectors, state.access, entrant_mass, worker_wage)
         new_wage = np.where(staffed & (talent_bill > 0), newton, entrant)
         new_wage = np.where(new_wage > 0, new_wage, wage)
-        residual = _relative_change(wage, new_wage)
+        worker_bill = (worker_share * state.revenue).sum(axis=0)
+        new_worker_wage = clearing_worker_wage(worker_bill, inputs.workers, productivity, inputs.outside_land_share)
+        residual = max(_relative_change(wage, new_wage), _relative_change(worker_wage, new_worker_wage))
         if residual < tolerance:
-            wage = new_wage
+            wage, worker_wage = new_wage, new_worker_wage
             break
-        wage = np.exp(accelerator.next(np.log(wage), np.log(new_wage)))
-    state = _evaluate(sectors, inputs, wage, employed_talent)
+        x = np.log(np.concatenate([wage, worker_wage]))
+        gx = np.log(np.concatenate([new_wage, new_worker_wage]))
+        nxt = np.exp(accelerator.next(x, gx))
+        wage, worker_wage = nxt[:K], nxt[K:]
+    state = _evaluate(sectors, inputs, wage, worker_wage, employed_talent)
     return MarketSolution(
         wage=wage,
+        worker_wage=worker_wage,
+        outside_output=state.outside_output,
         income=state.income,
         price_index=state.price,
         market_access=state.access,
@@ -228,7 +298,7 @@ def solve_market(
         revenue=state.revenue,
         owner_profit=state.owner_profit,
         staffed=staffed,
-        entrant_wage=break_even_wage(sectors, state.access, entrant_productivity, inputs.base_wage()),
+        entrant_wage=break_even_wage(sectors, state.access, entrant_mass, worker_wage),
         converged=bool(residual < tolerance),
         iterations=iteration,
         residual=residual,
@@ -243,32 +313,49 @@ class _MarketState:
     access: np.ndarray
     revenue: np.ndarray
     owner_profit: np.ndarray
+    outside_output: np.ndarray
 
 
-def _evaluate(sectors: SectorParameters, inputs: MarketInputs, wage: np.ndarray, employed_talent: np.ndarray) -> _MarketState:
-    """Prices, incomes, market access and revenues implied by a wage vector.
+def outside_output(worker_wage: np.ndarray, workers: np.ndarray, bill: np.ndarray, land_share: float) -> np.ndarray:
+    """The outside sector's output ``Q = v N_O / (1 - gamma)`` with ``N_O`` the workers the other sectors leave to it (K,)."""
+    in_outside = np.maximum(workers - bill / worker_wage, 0.0)
+    return worker_wage * in_outside / (1.0 - land_share)
+
+
+def _evaluate(sectors: SectorParameters, inputs: MarketInputs, wage, worker_wage, employed_talent) -> _MarketState:
+    """Prices, incomes, market access and revenues implied by the two wage vectors.
 
     Given wages, price indices are fixed and owners' profits are linear in incomes, so
     incomes solve the K x K linear system ``Y = b + M Y`` exactly (the income
-    multiplier of FKV 1999, eq. 5.1, with profits): ``b`` holds immobile wages, talent
-    wages, fixed costs and transfers, ``M_jk`` the operating profit owned in ``j`` per unit of
-    spending in ``k``.
+    multiplier of FKV 1999, eq. 5.1, with profits): ``b`` holds workers'
+    wages ``v N`` (whichever sector employs them), land rent ``gamma Q``, talent wages, fixed
+    costs and transfers, ``M_jk`` the operating profit owned in ``j`` per unit of spending in ``k``.
     """
     sigma = sectors.sigma[:, None]
     alpha = sectors.talent_input_share[:, None]
-    unit_cost = wage[None, :] ** alpha * inputs.base_wage()[None, :] ** (1.0 - alpha)
+    unit_cost = wage[None, :] ** alpha * worker_wage[None, :] ** (1.0 - alpha)
     price = price_index(sectors, inputs.productivity_mass, unit_cost, inputs.trade_cost)
     # spending in k reaching a unit of productivity mass in i: mu_s tau_sik^(1-sigma) P_sk^(sigma-1)
     reach = sectors.expenditure_share[:, None, None] * inputs.trade_cost ** (1.0 - sigma)[:, :, None] * (price ** (sigma - 1.0))[:, None, :]
     margin = unit_cost ** (1.0 - sigma) / sigma  # operating profit per unit productivity mass per unit access
     multiplier = np.einsum("sij,si,sik->jk", inputs.owned_productivity_mass, margin, reach)
     fixed_cost = np.einsum("sio,s,i->o", inputs.owned_overhead, sectors.fixed_talent, wage)
-    base = inputs.base_wage() * inputs.immobile + wage * employed_talent - fixed_cost + inputs.base_transfers()
+    land_share = inputs.outside_land_share
+    if land_share > 0.0:
+        hired = np.minimum(outside_employment(worker_wage, inputs.base_productivity(), land_share), inputs.workers)
+        rent = land_share / (1.0 - land_share) * worker_wage * hired
+    else:
+        rent = np.zeros_like(wage)
+    # every worker earns the city's worker wage, whichever sector employs them
+    base = worker_wage * inputs.workers + rent + wage * employed_talent - fixed_cost + inputs.base_transfers()
     income = np.linalg.solve(np.eye(len(wage)) - multiplier, base)
     access = np.einsum("sik,k->si", reach, income)
     scale = unit_cost ** (1.0 - sigma) * access
+    revenue = inputs.productivity_mass * scale
     owner_profit = np.einsum("sio,si->o", inputs.owned_productivity_mass, scale / sigma) - fixed_cost
-    return _MarketState(unit_cost, price, income, access, inputs.productivity_mass * scale, owner_profit)
+    bill = ((1.0 - alpha) * sectors.rho[:, None] * revenue).sum(axis=0)
+    output = outside_output(worker_wage, inputs.workers, bill, land_share)
+    return _MarketState(unit_cost, price, income, access, revenue, owner_profit, output)
 
 
 ANDERSON_MEMORY = 5  # past iterates mixed by Anderson acceleration; 3-10 is customary (Walker & Ni 2011)
@@ -304,10 +391,13 @@ class AndersonAccelerator:
 
 
 def value_added(sectors: SectorParameters, market: MarketSolution, inputs: MarketInputs) -> np.ndarray:
-    """GDP produced in each city (K,): the local base's wages, employed talent's wages, net profits of local enterprises."""
-    local_profit = (market.revenue / sectors.sigma[:, None]).sum(axis=0) - market.wage * (sectors.fixed_talent @ inputs.overhead)
-    employed = np.where(market.staffed, inputs.talent, 0.0)
-    return inputs.base_wage() * inputs.immobile + market.wage * employed + local_profit
+    """GDP produced in each city (K,): the outside sector's output plus the Dixit-Stiglitz sectors' revenue.
+
+    With no intermediate inputs, a sector's value added is its revenue: workers' and talent's
+    wages, fixed costs (talent) and net profits. Equals workers' wages, land rent, employed
+    talent's wages and local enterprises' net profits.
+    """
+    return market.outside_output + market.revenue.sum(axis=0)
 
 
 def _relative_change(old: np.ndarray, new: np.ndarray) -> float:

@@ -24,13 +24,17 @@ class InvestmentFlows(AgreementRule):
             the sector (a relocation); the rest are new branch plants owned in the source city.
         start_quarter, end_quarter: the quarters the budget is spent (``end_quarter`` null: to the horizon).
 
-    Money is conserved: each quarter ``investment_out`` (source) equals ``investment_in``
-    (target) plus ``investment_cost``. Spending leaves the source's income and arrives in the
-    target's (construction demand), net of costs (market ``transfers``). Arriving money adds
-    to the target's ``capital_stock`` (which depreciates at
-    ``economy.capital_depreciation_rate``) and, each time it covers
-    ``capital_per_enterprise``, places one enterprise in the parks until they are full; the
-    enterprise's owners live in the source, so its profits flow back there.
+    Money is conserved and spent once: each quarter ``investment_out`` (source) equals
+    ``investment_in`` (target) plus ``investment_cost``. The outlay leaves the source's spending
+    and is spent in the target as construction demand while the capital is built (market
+    ``transfers``; residents' ``income`` excludes it). What arrives builds the target's
+    ``capital_stock``, which depreciates (``economy.capital_depreciation_rate``) and enters
+    production (:mod:`coopsim.economy.capital`: every enterprise there gains
+    ``(1 + K / K0) ** theta``). Each ``capital_per_enterprise`` of capital built also carries one
+    of the source's enterprises of a target sector into the parks (a relocation or a branch
+    plant, or a new plant if the source has none), until the parks are full: the plant uses the
+    capital built, so no money is counted again; its owners live in the source, so its profits
+    flow back there.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class InvestmentFlows(AgreementRule):
         self.relocation_share = relocation_share
         self.start_quarter, self.end_quarter = start_quarter, end_quarter
         self.placed = 0
+        self.placed_uids: list[int] = []  # enterprises the rule placed (relocated, branched or new)
         self.unplaced_money = 0.0
 
     def check(self, model) -> None:
@@ -97,10 +102,12 @@ class InvestmentFlows(AgreementRule):
             rows = pop.rows
             candidates = rows[(pop.sector[rows] == sector) & (pop.city[rows] == self.source_index)]
             if len(candidates) == 0:
-                model.place_enterprise(self.target_index, sector, self.source_index, rng)
-                continue
-            parent = candidates[rng.integers(len(candidates))]
-            if rng.random() < self.relocation_share:
-                model.relocate_enterprises(np.array([parent]), np.array([self.target_index]))
+                row = model.place_enterprise(self.target_index, sector, self.source_index, rng)
             else:
-                model.branch_enterprises(np.array([parent]), np.array([self.target_index]))
+                parent = candidates[rng.integers(len(candidates))]
+                if rng.random() < self.relocation_share:
+                    model.relocate_enterprises(np.array([parent]), np.array([self.target_index]))
+                    row = int(parent)
+                else:
+                    row = int(model.branch_enterprises(np.array([parent]), np.array([self.target_index]))[0])
+            self.placed_uids.append(int(pop.uid[row]))

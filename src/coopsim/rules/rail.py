@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from coopsim.rules.base import AgreementRule
 
 MINUTES_PER_HOUR = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class RailConnectivity(AgreementRule):
@@ -18,17 +22,23 @@ class RailConnectivity(AgreementRule):
         speed_kmh: design speed (km/h).
         average_speed_share: average speed including acceleration and stops as a share of the
             design speed (the planned 350 km/h Shenzhen-Shanwei line covers 125.5 km in a stated
-            30 min: 251 km/h, 0.72 of its design speed; DESIGN.md section 8).
+            30 min: 251 km/h, 0.72 of its design speed).
         dwell_minutes: minutes lost at each intermediate stop.
         opening_quarter: the quarter (step) the line opens.
         mode: the network mode the line adds (``hsr`` or ``rail``).
 
     Through trains serve every pair of stations: the time between stations ``a`` and ``b``
-    is the sum of their segments' running times plus a dwell per stop between them. A pair
-    keeps the faster of the new service and its existing link of the same mode. Travel
-    times over the network, hence trade costs, migration costs and spillover access,
-    follow (``Region.set_link`` recomputes them). Records ``rail_minutes_saved``: each
-    city's cut in travel time to the first station, in the opening quarter.
+    is the sum of their segments' running times plus a dwell per stop between them. The line
+    is its own service on the network (named by the rule's config path), beside the
+    timetable links of the same mode: a pair's travel time is that of its fastest service,
+    so a later scheduled timetable change never makes the line slower, and takes over only
+    where it is faster. Travel times over the network, hence trade costs, migration costs
+    and spillover access, follow (``Region.set_link`` recomputes them).
+
+    Records ``rail_minutes_saved``: each city's cut in travel time to the first station, in
+    the opening quarter. When the line is not faster between its first and last stations
+    than the travel time there before it opens, logs a warning and records
+    ``rail_line_not_faster`` = 1 for the first station in the opening quarter.
     """
 
     def __init__(
@@ -85,12 +95,16 @@ class RailConnectivity(AgreementRule):
             return
         region = model.region
         origin = region.index(self.stations[0])
-        before = region.travel_minutes[origin].copy()
+        before = region.travel_minutes.copy()  # every pair's fastest time before the line opens
+        ends = (self.stations[0], self.stations[-1])
         for (a, b), minutes in self.station_minutes().items():
-            existing = [
-                d["minutes"]
-                for d in region.network.get_edge_data(region.index(a), region.index(b), default={}).values()
-                if d["mode"] == self.mode
-            ]
-            region.set_link(a, b, self.mode, min([minutes, *existing]))
-        model.record_flow("rail_minutes_saved", np.arange(region.size), before - region.travel_minutes[origin])
+            was = float(before[region.index(a), region.index(b)])
+            if minutes >= was:
+                # only the end-to-end pair is flagged; an intermediate pair may well have a faster line already
+                first_last = (a, b) == ends
+                message = "%s: the new line is not faster between %s and %s: %.1f min, against %.1f min before it opens"
+                log.log(logging.WARNING if first_last else logging.INFO, message, self.path, a, b, minutes, was)
+                if first_last:
+                    model.record_flow("rail_line_not_faster", [origin], [1.0])
+            region.set_link(a, b, self.mode, minutes, service=self.path)
+        model.record_flow("rail_minutes_saved", np.arange(region.size), before[origin] - region.travel_minutes[origin])
