@@ -2,7 +2,8 @@
 
 Both sides make the same decisions from the same market solution: exit after sustained
 losses, entry where profits are high, and relocation or branching by the pairwise logit
-revision. The reference does them one agent at a time in Python, the way a Mesa model
+revision (a candidate city met in proportion to the enterprises there, a binary logit on the
+present value of the move). The reference does them one agent at a time in Python, the way a Mesa model
 written with ``AgentSet.shuffle_do("decide")`` would. One process, the same workload.
 
 Run: ``python benchmarks/decisions.py``; the last line is ``ratio=<vectorised / per-agent speed>``.
@@ -21,7 +22,7 @@ import mesa
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from coopsim.agents.enterprise import entry_decisions
+from coopsim.agents.enterprise import entry_decisions, relocation_annuity
 from coopsim.runner import build_model
 from workload import workload_config  # noqa: E402
 
@@ -54,25 +55,18 @@ class ReferenceEnterprise(mesa.Agent):
                 return
         if self.random.random() >= p.relocation_rate:
             return
-        values = []
-        for j in range(m.n_cities):
-            _, profit_j = self.profit_at(j)
-            values.append((profit_j - profit) / max(revenue, 1e-300) - m.moving_cost[self.city][j])
-        weights = [
-            0.0 if j == self.city or m.counts[j] <= 0 else m.counts[j] * math.exp(p.relocation_logit_scale * (values[j] - max(values)))
-            for j in range(m.n_cities)
-        ]
-        total = sum(weights)
-        if total <= 0:
-            return
-        draw, cumulative, candidate = self.random.random() * total, 0.0, self.city
-        for j, weight in enumerate(weights):
-            cumulative += weight
-            if cumulative >= draw and weight > 0:
+        # meet a candidate city in proportion to the enterprises there (own city included: no move)
+        draw, cumulative, candidate = self.random.random() * sum(m.counts), 0.0, m.n_cities - 1
+        for j, count in enumerate(m.counts):
+            cumulative += count
+            if cumulative > draw:
                 candidate = j
                 break
-        gain = values[candidate] - values[self.city]
-        if self.random.random() < min(1.0, max(0.0, gain / p.gain_for_certain_move)):
+        if candidate == self.city:
+            return
+        _, profit_there = self.profit_at(candidate)
+        value = m.annuity * (profit_there - profit) / max(revenue, 1e-300) - m.moving_cost[self.city][candidate]
+        if self.random.random() < 1.0 / (1.0 + math.exp(-p.relocation_logit_scale * value)):
             if self.random.random() < p.branch_share:
                 ReferenceEnterprise(m, candidate, self.sector, self.owner, self.productivity, self.overhead)
                 m.counts[candidate] += 1
@@ -96,6 +90,7 @@ class ReferenceModel(mesa.Model):
         self.wage = market.wage.tolist()
         self.scale = (market.revenue_per_mass(sectors) * source.location_mass).tolist()
         self.moving_cost = source.enterprise_moving_cost().tolist()
+        self.annuity = relocation_annuity(self.params.discount_rate, self.params.exit_hazard)
         self.n_cities = source.region.size
         self.source = source
         pop = source.enterprises

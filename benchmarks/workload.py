@@ -14,7 +14,7 @@ from coopsim.runner import compose_config
 N_CITIES = 21
 ENTERPRISES = 52_500
 TALENT_PER_ENTERPRISE = 0.6  # people; above the default economy's fixed talent needs
-IMMOBILE_PER_TALENT = 3.0
+WORKERS_PER_TALENT = 3.0
 ROAD_KM_PER_MINUTE = 80.0 / 60.0  # expressway speed, 80 km/h
 KM_PER_DEGREE = 111.0
 
@@ -31,7 +31,7 @@ def synthetic_region(seed: int = 0) -> dict:
     names = [f"C{k:02d}" for k in range(N_CITIES)]
     cities = {
         name: {
-            "immobile_population": float(firms[k] * TALENT_PER_ENTERPRISE * IMMOBILE_PER_TALENT),
+            "workers": float(firms[k] * TALENT_PER_ENTERPRISE * WORKERS_PER_TALENT),
             "talent": float(firms[k] * TALENT_PER_ENTERPRISE),
             "enterprises": int(firms[k]),
             "amenity": 0.0,

@@ -46,6 +46,15 @@ def test_wrong_type_fails_naming_the_field():
         ("region.trade_cost=0.9", "region.trade_cost"),
         ("steps=0", "steps"),
         ("economy.solver.on_failure=ignore", "economy.solver.on_failure"),
+        ("economy.workers.choice=nested", "economy.workers.choice"),
+        ("economy.workers.utility_wage=free_entry", "economy.workers.utility_wage"),
+        ("economy.workers.settlement_barrier=-1", "economy.workers.settlement_barrier"),
+        ("economy.talent.migration_elasticity=-1.5", "economy.talent.migration_elasticity"),
+        ("economy.outside_land_share=1.0", "economy.outside_land_share"),
+        ("economy.capital_output_elasticity=1.5", "economy.capital_output_elasticity"),
+        ("economy.enterprise.discount_rate=5", "economy.enterprise.discount_rate"),
+        ("economy.enterprise.exit_hazard=1.2", "economy.enterprise.exit_hazard"),
+        ("region.cities.A.workers=-3", "region.cities.A.workers"),
     ],
 )
 def test_non_physical_values_fail_before_the_run(override, field):

@@ -132,7 +132,10 @@ def calibrate_region(
             f"(largest GDP-share error {np.max(np.abs(error)):.3g}, largest break-even error {np.max(np.abs(profit_error)):.3g})"
         )
     people = {"talent": region.talent, "workers": region.workers}
-    wages = {"talent": market.wage, "workers": market.worker_wage}
+    wages = {
+        "talent": market.entrant_wage if economy.talent.utility_wage == "free_entry" else market.wage,
+        "workers": market.worker_wage,
+    }
     amenity = {}
     for group, group_people in people.items():
         config = getattr(economy, group)

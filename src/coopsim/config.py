@@ -66,6 +66,7 @@ class LabourGroupConfig:
     """Migration of one labour group's cohorts (talent or workers): random utility, or the textbook pairwise protocol."""
 
     choice: str = MISSING  # "logit" (random utility, idiosyncratic preferences) or "pairwise" (textbook replicator)
+    utility_wage: str = MISSING  # "earned" (the wage paid this quarter) or "free_entry" (talent only: the zero-profit wage)
     migration_rate: float = MISSING
     migration_elasticity: float = MISSING
     gain_for_certain_move: float = MISSING
@@ -223,6 +224,7 @@ def register_configs() -> None:
 
 TRANSPORT_MODES = ("road", "rail", "hsr")
 LABOUR_CHOICES = ("logit", "pairwise")
+UTILITY_WAGES = ("earned", "free_entry")  # free_entry: the talent wage at which a mean entrant breaks even
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
 
@@ -345,6 +347,8 @@ def _validate_economy(eco: EconomyConfig) -> None:
 
 def _validate_labour_group(group: LabourGroupConfig, path: str) -> None:
     _require(group.choice in LABOUR_CHOICES, f"{path}.choice", f"one of {LABOUR_CHOICES}", group.choice)
+    wages = UTILITY_WAGES if path.endswith("talent") else UTILITY_WAGES[:1]
+    _require(group.utility_wage in wages, f"{path}.utility_wage", f"one of {wages}", group.utility_wage)
     _share(group.migration_rate, f"{path}.migration_rate")
     if group.choice == "logit":
         _non_negative(group.migration_elasticity, f"{path}.migration_elasticity")

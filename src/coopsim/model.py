@@ -543,8 +543,18 @@ class RegionalEconomy(mesa.Model):
         return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes)
 
     def log_real_wage(self, group: str = "talent") -> np.ndarray:
-        """A labour group's log real wage, less housing congestion, at this quarter's market (:func:`coopsim.calibration.log_real_wage`)."""
-        wage = self.market.wage if group == "talent" else self.market.worker_wage
+        """A labour group's log real wage, less housing congestion, at this quarter's market (:func:`coopsim.calibration.log_real_wage`).
+
+        The wage is the one the group is paid (``utility_wage: earned``), or for talent in the
+        textbook limit the free-entry wage at which a mean entrant breaks even (``free_entry``:
+        Krugman 1991 assumes entry at every instant).
+        """
+        if group == "workers":
+            wage = self.market.worker_wage
+        elif self.economy.talent.utility_wage == "free_entry":
+            wage = self.market.entrant_wage
+        else:
+            wage = self.market.wage
         return log_real_wage(
             wage, self.market, self.sectors, self.residents_per_city(), self.region.land_km2, self.economy.congestion_elasticity
         )

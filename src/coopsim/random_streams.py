@@ -27,16 +27,23 @@ _MIX_2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53  # 53 random bits to a double in [0, 1)
 
 
-def _splitmix64(state: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser of each 64-bit state, as a uniform double in [0, 1)."""
+_SHIFTS = tuple(np.uint64(v) for v in (30, 27, 31, 11))
+
+
+def _splitmix64_into(state: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
+    """The SplitMix64 finaliser of each 64-bit state (1-D, modified in place), as uniform doubles in [0, 1) written to ``out``."""
     with np.errstate(over="ignore"):
-        z = state.copy()
-        z ^= z >> np.uint64(30)
-        z *= _MIX_1
-        z ^= z >> np.uint64(27)
-        z *= _MIX_2
-        z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        np.right_shift(state, _SHIFTS[0], out=scratch)
+        state ^= scratch
+        state *= _MIX_1
+        np.right_shift(state, _SHIFTS[1], out=scratch)
+        state ^= scratch
+        state *= _MIX_2
+        np.right_shift(state, _SHIFTS[2], out=scratch)
+        state ^= scratch
+        state >>= _SHIFTS[3]
+    out[:] = state.view(np.int64)  # 53 bits: exact as a signed integer, which converts faster than unsigned
+    out *= _TO_UNIT
 
 
 class RandomStreams:
@@ -45,6 +52,7 @@ class RandomStreams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
+        self._work: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def agent_uniforms(self, name: str, quarter: int, ids: np.ndarray, k: int, first_column: int = 0) -> np.ndarray:
         """Uniforms in [0, 1) (N, k) for agents ``ids`` in ``quarter`` of process ``name``: same id, same draws.
@@ -52,12 +60,23 @@ class RandomStreams:
         Columns ``first_column .. first_column + k - 1`` of each agent's sequence, so that a
         decision can ask for its first draw for everyone and the next ones only for some.
         """
-        ids = np.asarray(ids, dtype=np.uint64)
+        n = len(ids)
         key = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter))).generate_state(1, np.uint64)[0]
-        columns = np.arange(first_column, first_column + k, dtype=np.uint64)
+        base, state, scratch = self._work_arrays(n)
+        out = np.empty((k, n))  # one contiguous row per column: numpy's loops run over agents, not columns
         with np.errstate(over="ignore"):
-            state = key + ids[:, None] * _GOLDEN_GAMMA + columns[None, :] * _COLUMN_GAMMA
-            return _splitmix64(state)
+            np.multiply(np.asarray(ids).astype(np.uint64, copy=False), _GOLDEN_GAMMA, out=base)
+            base += key
+            for c in range(k):
+                np.add(base, np.uint64(first_column + c) * _COLUMN_GAMMA, out=state)
+                _splitmix64_into(state, scratch, out[c])
+        return out.T
+
+    def _work_arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Three reusable uint64 work arrays of length ``n`` (fresh large arrays cost page faults on every call)."""
+        if self._work is None or len(self._work[0]) < n:
+            self._work = tuple(np.empty(max(n, 2 * (0 if self._work is None else len(self._work[0]))), dtype=np.uint64) for _ in range(3))
+        return tuple(array[:n] for array in self._work)
 
     def quarter_generator(self, name: str, quarter: int) -> np.random.Generator:
         """A generator for process ``name`` in one quarter (the same in every scenario with this seed)."""

@@ -119,3 +119,18 @@ def test_line_not_faster_than_existing_travel_warns_and_is_flagged(caplog, speed
         assert warnings == [f"{pair}: {expected:.1f} min, against 169.8 min before it opens"]
     else:
         assert warnings == []
+
+
+def test_rail_agreement_moves_partner_and_core_talent_shares_in_every_paired_seed():
+    """Guangdong, line opening in quarter 4: against no agreement with the same seed (common random numbers),
+    Shantou's and Shenzhen's talent shares differ in every seed by the horizon; the sign is a result, not asserted."""
+    effects = []
+    for seed in range(3):
+        shares = {}
+        for agreement in ("none", "rail"):
+            _, metrics = simulate(compose_config(f"agreement={agreement}", "levers.rail_opening_quarter=4", "steps=24", f"seed={seed}"))
+            last = metrics.query("step == 24 and metric == 'talent_share'").set_index("city")["value"]
+            shares[agreement] = last[["Shantou", "Shenzhen"]].to_numpy()
+        effects.append(shares["rail"] - shares["none"])
+    effects = np.array(effects)
+    assert np.all(np.abs(effects) > 1e-5), effects  # shares of about 0.02 and 0.25: a change, not rounding
