@@ -31,7 +31,7 @@ import numpy as np
 from coopsim.agents.migration import moving_cost_matrix, stationary_amenity
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
-from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market, value_added
+from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
 from coopsim.region import Region
 
 OUTSIDE_STEP = 0.5  # geometric damping of the update of the outside sector's productivity
@@ -190,16 +190,7 @@ def _solve(sectors, mass, counts, region, trade_cost, outside, previous, economy
         outside,
         outside_land_share=economy.outside_land_share,
     )
-    solver = economy.solver
-    market = solve_market(
-        sectors,
-        inputs,
-        initial_wage=None if previous is None else previous.wage,
-        initial_worker_wage=None if previous is None else previous.worker_wage,
-        damping=solver.damping,
-        tolerance=solver.tolerance,
-        max_iterations=solver.max_iterations,
-    )
+    market = solve_market_from(sectors, inputs, economy.solver, previous)
     if not market.converged:
         raise ConfigError(f"economy.solver: the market did not converge during calibration (residual {market.residual:.3g})")
     return market, inputs

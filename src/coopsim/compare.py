@@ -37,7 +37,16 @@ from coopsim.sweep import run_overrides, sweep_runs
 BASELINE_AGREEMENT = "none"
 PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
 HORIZON_METRICS = ("gdp_share", "talent_share", "enterprise_share")
-FLOW_METRICS = ("investment_in", "exchange_in", "migration_in", "entries_new", "entries_branch", "exits_loss", "relocations_in")
+FLOW_METRICS = (
+    "investment_in",
+    "exchange_in",
+    "migration_in",
+    "worker_migration_in",
+    "entries_new",
+    "entries_branch",
+    "exits_loss",
+    "relocations_in",
+)
 CONFIDENCE = 0.95
 FIGURE_DPI = 110
 

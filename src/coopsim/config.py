@@ -152,8 +152,8 @@ class RegionDataConfig:
     enterprise_agents: enterprise agents in the whole region, split by GDP share (the firm scale).
     people_per_km2: land is not in the data; each city's land is its 2020 population over this density.
     transfer_minutes: time lost at each change of link on a trip over several links.
-    calibrate: invert local-base productivity, enterprise counts and amenities so that step 0 is a
-        steady state that reproduces each city's 2020 GDP share.
+    calibrate: invert the outside sector's productivity, enterprise counts and each labour group's
+        amenities so that step 0 reproduces each city's 2020 GDP share and is the rest point of migration.
     """
 
     cities_table: str = MISSING

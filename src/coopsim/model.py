@@ -37,7 +37,7 @@ from coopsim.calibration import Calibration, CalibrationTargets, calibrate_regio
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.capital import capital_productivity, initial_capital_stock
 from coopsim.economy.knowledge import spillover_access, spillover_productivity
-from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market
+from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market_from
 from coopsim.metrics import MetricsRecorder
 from coopsim.random_streams import RandomStreams
 from coopsim.region import build_region
@@ -276,17 +276,7 @@ class RegionalEconomy(mesa.Model):
             outside_land_share=self.economy.outside_land_share,
         )
         solver = self.economy.solver
-        previous = self.market
-        self.market = solve_market(
-            self.sectors,
-            inputs,
-            initial_wage=None if previous is None else previous.wage,
-            initial_worker_wage=None if previous is None else previous.worker_wage,
-            damping=solver.damping,
-            tolerance=solver.tolerance,
-            max_iterations=solver.max_iterations,
-            entrant_mass=self.mean_entrant_mass,
-        )
+        self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
         self.market_inputs = inputs
         self.enterprise_counts = agg.count
         if not self.market.converged:

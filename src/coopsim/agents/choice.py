@@ -1,16 +1,21 @@
-"""Location choice shared by talent and enterprises: a logit over candidates and a pairwise revision.
+"""Pairwise location revisions: how an agent meets a candidate city and decides whether to move there.
 
-A reconsidering agent draws a candidate destination by a multinomial logit over its value
-there (McFadden 1974), weighted by how many agents already are there (agents hear of a
-place through those who live there: pairwise proportional imitation, Schlag 1998, JET;
-destination size in gravity models of migration, Beine, Bertoli & Fernandez-Huertas
-Moraga 2016, The World Economy), and moves if the move pays, with a probability that rises with the
-net gain: ``min(1, gain / gain_for_certain_move)``. This is a pairwise-comparison
-revision protocol (Smith 1984, Transportation Science; Sandholm 2010, *Population Games
-and Evolutionary Dynamics*, ch. 5): its rest points are exactly the equilibria where no
-agent gains by moving, so the textbook limits (Krugman 1991; Martin & Rogers 1995) hold
-whatever the logit scale, and flows are proportional to gains near them, as in the
-replicator dynamics of Fujita, Krugman & Venables (1999, eq. 5.5).
+Two protocols, both with candidates met through those already there (agents hear of a place
+through those who live or produce there: pairwise proportional imitation, Schlag 1998, JET;
+destination size in gravity models of migration, Beine, Bertoli & Fernandez-Huertas Moraga
+2016, The World Economy), and both revision protocols whose rest points are exactly the
+equilibria where no agent gains by moving (Smith 1984, Transportation Science; Sandholm 2010,
+*Population Games and Evolutionary Dynamics*, ch. 5), so the textbook limits (Krugman 1991;
+Martin & Rogers 1995) hold:
+
+* :func:`pairwise_logit_revision` (enterprises): a binary logit between staying and the
+  candidate (McFadden 1974), graded and noisy, with flows that balance exactly when values are
+  equal (detailed balance);
+* :func:`pairwise_revision` (talent in the textbook limit): a move with probability
+  ``min(1, gain / gain_for_certain_move)``, whose flows near rest are those of the replicator
+  dynamics of Fujita, Krugman & Venables (1999, eq. 5.5).
+
+Labour's random-utility choice among all cities is in :mod:`coopsim.agents.migration`.
 """
 
 from __future__ import annotations

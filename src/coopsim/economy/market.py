@@ -305,6 +305,22 @@ def solve_market(
     )
 
 
+def solve_market_from(
+    sectors: SectorParameters, inputs: MarketInputs, solver, previous: MarketSolution | None, entrant_mass: np.ndarray | float = 1.0
+) -> MarketSolution:
+    """:func:`solve_market` with the settings of ``economy.solver`` (damping, tolerance, max_iterations), warm-started from ``previous``."""
+    return solve_market(
+        sectors,
+        inputs,
+        initial_wage=None if previous is None else previous.wage,
+        initial_worker_wage=None if previous is None else previous.worker_wage,
+        damping=solver.damping,
+        tolerance=solver.tolerance,
+        max_iterations=solver.max_iterations,
+        entrant_mass=entrant_mass,
+    )
+
+
 @dataclass(frozen=True)
 class _MarketState:
     unit_cost: np.ndarray
