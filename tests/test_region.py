@@ -69,16 +69,26 @@ def test_population_and_gdp_scaled_from_data(guangdong):
     assert guangdong.groups.count("PRD core") == 9
 
 
-def test_rest_of_province_aggregated_keeps_totals():
+def test_shenzhen_shantou_is_the_whole_province_with_shantou_as_its_sub_centre():
     pair = region("shenzhen_shantou")
     full = region("guangdong")
-    assert pair.city_names == ["Shenzhen", "Shantou", "Rest of Guangdong"]
+    assert pair.city_names == full.city_names
     assert pair.gdp_2020.sum() == pytest.approx(full.gdp_2020.sum())
-    assert (pair.workers + pair.talent).sum() == pytest.approx((full.workers + full.talent).sum())
-    rest = pair.index("Rest of Guangdong")
-    # the aggregate lies inside the province and is farther from Shantou than from Shenzhen
-    assert 21.0 < pair.lat[rest] < 25.0 and 110.0 < pair.lon[rest] < 117.0
-    assert pair.travel_minutes[pair.index("Shantou"), rest] > pair.travel_minutes[pair.index("Shenzhen"), rest]
+    assert np.array_equal(pair.travel_minutes, full.travel_minutes)
+    assert pair.sub_centres == ["Shantou"]
+
+
+def test_a_subset_of_cities_keeps_only_their_links():
+    east = region(
+        "guangdong",
+        "region.data.cities=[Shantou,Chaozhou,Jieyang,Shanwei]",
+        "region.core_city=Shanwei",
+        "region.data.sub_centres=[Shantou]",
+    )
+    assert set(east.city_names) == {"Shantou", "Shanwei", "Jieyang", "Chaozhou"}
+    ends = {frozenset((east.city_names[a], east.city_names[b])) for a, b in east.network.edges()}
+    assert all(pair <= set(east.city_names) for pair in ends)
+    assert np.all(np.isfinite(east.travel_minutes))
 
 
 @pytest.mark.parametrize("name", ["guangdong", "shenzhen_shantou"])
@@ -135,4 +145,22 @@ def test_sub_centres_marked_in_the_saved_cities_table():
 
 def test_sub_centre_outside_the_region_named():
     with pytest.raises(ConfigError, match=r"region.data.sub_centres\[0\]"):
-        region("shenzhen_shantou", "region.data.sub_centres=[Zhanjiang]")
+        region("guangdong", "region.data.cities=[Shenzhen,Shantou]", "region.data.sub_centres=[Zhanjiang]")
+
+
+def test_goods_ride_road_and_conventional_rail_services_every_mode():
+    """Freight times ignore high-speed rail: between Shenzhen and Shantou they are the road time, passengers take the train."""
+    guangdong = region("guangdong")  # a fresh region: the test adds a line to it
+    sz, st = guangdong.index("Shenzhen"), guangdong.index("Shantou")
+    assert guangdong.freight_minutes[sz, st] > guangdong.travel_minutes[sz, st]
+    assert np.all(guangdong.freight_minutes >= guangdong.travel_minutes - 1e-9)
+    tau = guangdong.trade_costs(np.array([1.0, 1.0]), 5.0, 60.0, freight=np.array([True, False]))
+    assert tau[0, sz, st] == pytest.approx((1 + guangdong.freight_minutes[sz, st] / 60.0) ** 0.25)
+    assert tau[1, sz, st] == pytest.approx((1 + guangdong.travel_minutes[sz, st] / 60.0) ** 0.25)
+    # an agreement's high-speed line leaves freight times alone; a conventional line carries goods
+    before = guangdong.freight_minutes.copy()
+    guangdong.set_link("Shenzhen", "Shantou", "hsr", 60.0, service="agreement")
+    assert np.array_equal(guangdong.freight_minutes, before)
+    assert guangdong.travel_minutes[sz, st] == pytest.approx(60.0)
+    guangdong.set_link("Shenzhen", "Shantou", "rail", 120.0, service="agreement")
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(120.0)

@@ -29,6 +29,7 @@ class SectorConfig:
     talent_input_share: float = MISSING
     fixed_talent: float = MISSING
     trade_time_elasticity: float = MISSING
+    network: str = MISSING  # "freight" (goods: road and conventional rail) or "passenger" (services: every mode)
     productivity_dispersion: float = MISSING
     enterprise_share: float = MISSING
 
@@ -145,7 +146,7 @@ class RegionDataConfig:
     cities_table / links_table: file names in ``coopsim/data`` (or paths).
     start_date: calendar date of step 0; links opened by then form the initial network,
         later openings in the table are applied in the quarter they open.
-    cities: the cities to keep (empty: all); ``rest_name`` aggregates the others into one node.
+    cities: the cities to keep (empty: all); the others, their markets and their links are left out.
     talent_share: share of residents who are talent (tertiary-educated); the others are workers.
     people_per_talent_agent: people in one talent cohort (the agent scale).
     people_per_worker_agent: people in one worker cohort.
@@ -160,7 +161,6 @@ class RegionDataConfig:
     links_table: str = MISSING
     start_date: str = MISSING
     cities: list[str] = field(default_factory=list)
-    rest_name: str | None = None
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres (marked in tables and maps)
     talent_share: float = MISSING
     people_per_talent_agent: float = MISSING
@@ -224,6 +224,7 @@ def register_configs() -> None:
 
 TRANSPORT_MODES = ("road", "rail", "hsr")
 LABOUR_CHOICES = ("logit", "pairwise")
+TRADE_NETWORKS = ("freight", "passenger")
 UTILITY_WAGES = ("earned", "free_entry")  # free_entry: the talent wage at which a mean entrant breaks even
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
@@ -303,6 +304,7 @@ def _validate_economy(eco: EconomyConfig) -> None:
         _share(sector.enterprise_share, f"{path}.enterprise_share")
         _non_negative(sector.fixed_talent, f"{path}.fixed_talent")
         _non_negative(sector.trade_time_elasticity, f"{path}.trade_time_elasticity")
+        _require(sector.network in TRADE_NETWORKS, f"{path}.network", f"one of {TRADE_NETWORKS}", sector.network)
         _non_negative(sector.productivity_dispersion, f"{path}.productivity_dispersion")
     total_mu = sum(s.expenditure_share for s in eco.sectors.values())
     _require(total_mu <= 1.0 + 1e-12, "economy.sectors.*.expenditure_share", "shares summing to at most 1", total_mu)

@@ -529,8 +529,10 @@ class RegionalEconomy(mesa.Model):
 
     def trade_costs(self) -> np.ndarray:
         """Iceberg trade costs per sector from the current travel times (S, K, K)."""
-        elasticity = np.array([s.trade_time_elasticity for s in self.economy.sectors.values()])
-        return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes)
+        sectors = self.economy.sectors.values()
+        elasticity = np.array([s.trade_time_elasticity for s in sectors])
+        freight = np.array([s.network == "freight" for s in sectors])
+        return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes, freight)
 
     def log_real_wage(self, group: str = "talent") -> np.ndarray:
         """A labour group's log real wage, less housing congestion, at this quarter's market (:func:`coopsim.calibration.log_real_wage`).

@@ -19,10 +19,11 @@ import networkx as nx
 import numpy as np
 
 from coopsim.apportion import largest_remainder
-from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
-from coopsim.region_data import CityRecord, LinkRecord, links_as_of, load_cities, load_links
+from coopsim.config import ConfigError, RegionConfig
+from coopsim.region_data import CityRecord, links_as_of, load_cities, load_links
 
 MONTHS_PER_QUARTER = 3
+FREIGHT_MODES = ("road", "rail")  # high-speed rail carries passengers only
 QUARTERS_PER_YEAR = 4
 PEOPLE_PER_10K = 10_000.0
 TIMETABLE = "timetable"  # the service of links from the data tables or config and their scheduled changes
@@ -64,10 +65,11 @@ class Region:
     worker_cohort_size: float | None = None  # people per worker agent, when the region sets its own scale
     transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres
-    travel_minutes: np.ndarray = field(init=False)
+    travel_minutes: np.ndarray = field(init=False)  # passengers: fastest over every mode, high-speed rail included
+    freight_minutes: np.ndarray = field(init=False)  # goods: fastest over road and conventional rail
 
     def __post_init__(self) -> None:
-        self.travel_minutes = self.shortest_travel_minutes()
+        self._update_minutes()
 
     @property
     def size(self) -> int:
@@ -78,28 +80,34 @@ class Region:
         """Position of a city in every per-city array."""
         return self.city_names.index(city)
 
-    def fastest_graph(self) -> nx.Graph:
-        """Simple graph with, for each connected pair, the fastest edge's minutes as ``weight`` (and its ``mode``, ``service``)."""
+    def fastest_graph(self, modes: tuple[str, ...] | None = None) -> nx.Graph:
+        """Simple graph with, for each connected pair, the fastest edge's minutes as ``weight`` (and its ``mode``, ``service``).
+
+        ``modes`` keeps only edges of those modes (None: every mode, the passenger network).
+        """
         graph = nx.Graph()
         graph.add_nodes_from(range(self.size))
         for a, b, data in self.network.edges(data=True):
+            if modes is not None and data["mode"] not in modes:
+                continue
             minutes = data["minutes"]
             if not graph.has_edge(a, b) or graph[a][b]["weight"] > minutes:
                 graph.add_edge(a, b, weight=minutes, mode=data["mode"], service=data.get("service", TIMETABLE))
         return graph
 
-    def shortest_travel_minutes(self) -> np.ndarray:
-        """All-pairs shortest travel time in minutes (K, K); raises if the network is disconnected.
+    def shortest_travel_minutes(self, modes: tuple[str, ...] | None = None) -> np.ndarray:
+        """All-pairs shortest travel time in minutes (K, K) over the edges of ``modes`` (None: all); raises if disconnected.
 
         Each change of link costs ``transfer_minutes`` (a trip over n links pays n - 1
         transfers), so chaining short segments does not beat a direct service's timetable.
         """
-        graph = self.fastest_graph()
+        graph = self.fastest_graph(modes)
         for _, _, data in graph.edges(data=True):
             data["weight"] += self.transfer_minutes
         if self.size > 1 and not nx.is_connected(graph):
             parts = [sorted(self.city_names[i] for i in part) for part in nx.connected_components(graph)]
-            raise ConfigError(f"region.links: the transport network of {self.name!r} is not connected; components {parts}")
+            which = "transport" if modes is None else "freight (" + ", ".join(modes) + ")"
+            raise ConfigError(f"region.links: the {which} network of {self.name!r} is not connected; components {parts}")
         minutes = np.zeros((self.size, self.size))
         for source, lengths in nx.all_pairs_dijkstra_path_length(graph, weight="weight"):
             for target, length in lengths.items():
@@ -117,24 +125,34 @@ class Region:
             if data["mode"] == mode and data.get("service", TIMETABLE) == service:
                 self.network.remove_edge(i, j, key)
         self.network.add_edge(i, j, mode=mode, service=service, minutes=float(minutes))
-        self.travel_minutes = self.shortest_travel_minutes()
+        self._update_minutes()
 
-    def trade_costs(self, trade_time_elasticity: np.ndarray, sigma: float, time_scale_minutes: float) -> np.ndarray:
+    def _update_minutes(self) -> None:
+        """Passenger times over every mode; freight times over the modes that carry goods (:data:`FREIGHT_MODES`)."""
+        self.travel_minutes = self.shortest_travel_minutes()
+        self.freight_minutes = self.shortest_travel_minutes(FREIGHT_MODES)
+
+    def trade_costs(
+        self, trade_time_elasticity: np.ndarray, sigma: float, time_scale_minutes: float, freight: np.ndarray | None = None
+    ) -> np.ndarray:
         """Iceberg trade cost per sector (S, K, K) from travel time.
 
         ``tau_sij = (1 + t_ij / t0) ** (epsilon_s / (sigma - 1))`` so that bilateral trade,
         proportional to ``tau ** (1 - sigma)``, falls with travel time at elasticity
         ``epsilon_s`` (gravity: Head & Mayer 2014, Handbook of International Economics 4,
-        ch. 3, distance elasticity about -1). A two-city theory region may instead fix
-        ``tau = T`` between its cities for every sector (Krugman 1991).
+        ch. 3, distance elasticity about -1). ``t`` is the freight time (road, conventional
+        rail) for sectors whose ``freight`` flag is set (goods), the passenger time otherwise
+        (services delivered face to face, which ride high-speed rail). A two-city theory region
+        may instead fix ``tau = T`` between its cities for every sector (Krugman 1991).
         """
         if self.trade_cost_override is not None:
             tau = np.full((self.size, self.size), float(self.trade_cost_override))
             np.fill_diagonal(tau, 1.0)
             return np.broadcast_to(tau, (len(trade_time_elasticity), self.size, self.size)).copy()
-        base = 1.0 + self.travel_minutes / time_scale_minutes
+        freight = np.zeros(len(trade_time_elasticity), dtype=bool) if freight is None else np.asarray(freight, dtype=bool)
+        minutes = np.where(freight[:, None, None], self.freight_minutes[None, :, :], self.travel_minutes[None, :, :])
         exponent = np.asarray(trade_time_elasticity)[:, None, None] / (sigma - 1.0)
-        return base[None, :, :] ** exponent
+        return (1.0 + minutes / time_scale_minutes) ** exponent
 
 
 def quarter_of(date: datetime.date, start: datetime.date) -> int:
@@ -206,9 +224,8 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         if name not in keep:
             raise ConfigError(f"region.data.sub_centres[{k}]: expected a city of the region {keep}, got {name!r}")
     kept_records = [r for r in records if r.name in keep]
-    rest = [r for r in records if r.name not in keep]
     initial = links_as_of(links, start)
-    nodes = _city_nodes(kept_records, rest, data, initial)
+    nodes = _city_nodes(kept_records)
     names = [node["name"] for node in nodes]
     population = np.array([node["population"] for node in nodes])
     gdp = np.array([node["gdp"] for node in nodes])
@@ -221,9 +238,6 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     for link in initial:
         if link.a in names and link.b in names:
             network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, service=TIMETABLE, minutes=float(link.minutes))
-    for node in nodes:
-        for other, minutes in node.get("rest_links", {}).items():
-            network.add_edge(names.index(node["name"]), names.index(other), mode="road", service=TIMETABLE, minutes=minutes)
     scheduled = [
         ScheduledLink(quarter_of(link.opened, start), link.a, link.b, link.mode, float(link.minutes))
         for link in links
@@ -251,13 +265,9 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     )
 
 
-def _city_nodes(kept: list[CityRecord], rest: list[CityRecord], data: RegionDataConfig, initial: list[LinkRecord]) -> list[dict]:
-    """One node per kept city, plus one aggregated node for the rest when ``rest_name`` is set.
-
-    The aggregate sits at the population-weighted centroid; its road link to each kept city
-    takes the population-weighted mean shortest time from its members over the full network.
-    """
-    nodes = [
+def _city_nodes(kept: list[CityRecord]) -> list[dict]:
+    """One node per kept city: its 2020 people and GDP, place and group."""
+    return [
         {
             "name": r.name,
             "population": r.population_10k * PEOPLE_PER_10K,
@@ -268,27 +278,6 @@ def _city_nodes(kept: list[CityRecord], rest: list[CityRecord], data: RegionData
         }
         for r in kept
     ]
-    if not rest or data.rest_name is None:
-        return nodes
-    weight = np.array([r.population_10k for r in rest])
-    full = nx.Graph()
-    for link in initial:
-        if not full.has_edge(link.a, link.b) or full[link.a][link.b]["weight"] > link.minutes:
-            full.add_edge(link.a, link.b, weight=link.minutes)
-    times = dict(nx.all_pairs_dijkstra_path_length(full, weight="weight"))
-    rest_links = {r.name: float(np.average([times[m.name][r.name] for m in rest], weights=weight)) for r in kept}
-    nodes.append(
-        {
-            "name": data.rest_name,
-            "population": float(weight.sum() * PEOPLE_PER_10K),
-            "gdp": float(sum(r.gdp_100m_yuan for r in rest)),
-            "lat": float(np.average([r.lat for r in rest], weights=weight)),
-            "lon": float(np.average([r.lon for r in rest], weights=weight)),
-            "group": "rest (aggregated)",
-            "rest_links": rest_links,
-        }
-    )
-    return nodes
 
 
 def _data_path(name: str) -> Path:

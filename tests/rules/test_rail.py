@@ -1,4 +1,4 @@
-"""RailConnectivity: travel times and trade costs fall from the opening quarter, not before."""
+"""RailConnectivity: travel times and (passenger-network) trade costs fall from the opening quarter, not before."""
 
 import logging
 
@@ -26,7 +26,12 @@ def test_link_lowers_partner_travel_time_and_trade_cost_from_opening_quarter():
         assert minutes[0] == minutes[1] == pytest.approx(169.8)  # quarters 1, 2: before the opening
         expected = 347.5 / (350.0 * 0.72) * 60.0
         assert minutes[2] == pytest.approx(expected) and minutes[4] == pytest.approx(expected)
-        assert np.all(tau[2] < tau[1]) and np.array_equal(tau[0], tau[1])
+        assert np.array_equal(tau[0], tau[1])
+        # a high-speed line carries people, not goods: only the passenger-network sector's trade cost falls
+        passenger = np.array([s.network == "passenger" for s in model.economy.sectors.values()])
+        assert passenger.any() and (~passenger).any()
+        assert np.all(tau[2][passenger] < tau[1][passenger])
+        assert np.array_equal(tau[2][~passenger], tau[1][~passenger])
         saved = model.recorder.frame().query("metric == 'rail_minutes_saved' and city == 'Shantou'").set_index("step")["value"]
         assert saved[3] == pytest.approx(169.8 - expected) and saved.drop(3).eq(0).all()
     finally:
