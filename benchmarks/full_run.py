@@ -16,7 +16,7 @@ from coopsim.runner import compose_config, run
 
 CASES = {
     "default run: Guangdong, 21 cities, 60 quarters (configs/config.yaml)": [],
-    "Shenzhen-Shantou with the rest of Guangdong, 60 quarters": ["region=shenzhen_shantou"],
+    "Shenzhen-Shantou region (all 21 cities, Shantou the sub-centre), 60 quarters": ["region=shenzhen_shantou"],
     "two-city default economy, 400 quarters": ["region=two_symmetric", "steps=400"],
     "two-city core-periphery, 400 quarters": ["region=two_symmetric", "economy=core_periphery", "region.initial_share=0.55", "steps=400"],
 }
