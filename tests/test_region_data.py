@@ -80,6 +80,29 @@ def test_verification_status_is_kept_in_the_data(cities):
     assert by_name["Shenzhen"].gdp_status == "secondary"
 
 
+def test_census_tertiary_figures_carry_their_status(cities):
+    """7th-census tertiary-educated residents per 100,000 where found, each with a status; empty with an empty status elsewhere."""
+    by_name = {city.name: city for city in cities}
+    missing = {name for name, city in by_name.items() if city.tertiary_per_100k is None}
+    assert missing == {"Foshan", "Heyuan", "Huizhou", "Jiangmen", "Yangjiang", "Zhaoqing"}
+    assert all(by_name[name].tertiary_status is None for name in missing)
+    assert by_name["Shenzhen"].tertiary_per_100k == 28849 and by_name["Shenzhen"].tertiary_status == "secondary"
+    assert by_name["Zhongshan"].tertiary_status == "verified"
+    assert {name for name, city in by_name.items() if city.tertiary_status == "low_authority"} == {"Shaoguan", "Meizhou", "Zhanjiang"}
+    # the core is far more educated than the partner (28,849 vs 8,255 per 100,000)
+    assert by_name["Shenzhen"].tertiary_per_100k > 3 * by_name["Shantou"].tertiary_per_100k
+
+
+def test_a_status_without_a_census_figure_is_refused(tmp_path):
+    rows = packaged_rows(rd.CITIES_FILE)
+    foshan = next(k for k, row in enumerate(rows) if row[0] == "Foshan")
+    rows[foshan][rows[0].index("tertiary_status")] = "secondary"
+    path = tmp_path / "bad_cities.csv"
+    write_rows(path, rows)
+    with pytest.raises(DataError, match=rf"bad_cities.csv: row {foshan + 1}: field 'tertiary_status'.*empty"):
+        rd.load_cities(path)
+
+
 def test_sector_shares_are_all_or_nothing_and_sum_to_100(cities):
     with_shares = {city.name for city in cities if city.primary_pct is not None}
     assert with_shares == {"Guangzhou", "Shenzhen", "Chaozhou"}
@@ -123,11 +146,14 @@ def test_missing_column_names_file_and_column(tmp_path):
         ("gdp_status", "checked", "gdp_status", "one of"),
         ("primary_pct", "5", "secondary_pct", "all sector shares or none"),
         ("tertiary_pct", "50", "tertiary_pct", "summing to 100"),
+        ("tertiary_per_100k_2020", "250000", "tertiary_per_100k_2020", "at most 100000"),
+        ("tertiary_status", "", "tertiary_status", "one of"),
     ],
 )
 def test_malformed_city_row_names_file_row_and_field(tmp_path, column, value, field, expected):
     rows = packaged_rows(rd.CITIES_FILE)
-    line = 5 if column != "tertiary_pct" else 3  # row 3 (Shenzhen) has sector shares; rows are file lines, header = 1
+    # row 3 (Shenzhen) has sector shares and a census figure; rows are file lines, header = 1
+    line = 3 if column in ("tertiary_pct", "tertiary_status") else 5
     rows[line - 1][rows[0].index(column)] = value
     path = tmp_path / "bad_cities.csv"
     write_rows(path, rows)

@@ -76,8 +76,11 @@ CITY_COLUMNS = {
     "lon": "lon",
     "population_status": "population_status",
     "gdp_status": "gdp_status",
+    "tertiary_per_100k_2020": "tertiary_per_100k",
+    "tertiary_status": "tertiary_status",
     "source": "source",
 }
+PER_100K = 100_000.0
 SECTOR_COLUMNS = ("primary_pct", "secondary_pct", "tertiary_pct")
 LINK_COLUMNS = ("a", "b", "mode", "minutes", "km", "speed_kmh", "opened", "status", "source")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -103,6 +106,8 @@ class CityRecord:
     lon: float
     population_status: str
     gdp_status: str
+    tertiary_per_100k: float | None  # 7th census: residents with university-level education per 100,000; None if not found
+    tertiary_status: str | None
     source: str
 
 
@@ -223,7 +228,8 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
 
     Checks: every column of :data:`CITY_COLUMNS` is present; city names are unique; population and GDP are numbers >= 0;
     lat/lon lie in Guangdong's bounding box; the status columns take values in :data:`CITY_STATUSES`; the three sector
-    shares are either all empty or all present and sum to 100 +- 0.1. Raises :class:`DataError` naming file, row and field.
+    shares are either all empty or all present and sum to 100 +- 0.1; the census tertiary figure is empty with its status,
+    or at most 100,000 per 100,000 with a status. Raises :class:`DataError` naming file, row and field.
     """
     with _open_table(path, CITIES_FILE) as (file, stream):
         rows = _read_rows(file, stream, CITY_COLUMNS)
@@ -252,10 +258,23 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
                 lon=row.in_range("lon", GUANGDONG_LON_RANGE, "degrees east inside Guangdong"),
                 population_status=row.choice("population_status", CITY_STATUSES),
                 gdp_status=row.choice("gdp_status", CITY_STATUSES),
+                **_tertiary(row),
                 source=row.text("source"),
             )
         )
     return cities
+
+
+def _tertiary(row: _Row) -> dict:
+    """The census figure of tertiary-educated residents per 100,000 and its status: both given, or both empty."""
+    value = row.number("tertiary_per_100k_2020", allow_empty=True)
+    if value is None:
+        if row.values["tertiary_status"].strip():
+            raise row.error("tertiary_status", "empty, as tertiary_per_100k_2020 is", row.values["tertiary_status"])
+        return {"tertiary_per_100k": None, "tertiary_status": None}
+    if value > PER_100K:
+        raise row.error("tertiary_per_100k_2020", f"residents per 100,000, at most {PER_100K:g}", row.values["tertiary_per_100k_2020"])
+    return {"tertiary_per_100k": value, "tertiary_status": row.choice("tertiary_status", CITY_STATUSES)}
 
 
 def _check_sector_shares(row: _Row, shares: dict[str, float | None]) -> None:
