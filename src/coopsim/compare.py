@@ -31,8 +31,8 @@ from scipy import stats
 
 from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, save_figures, tomahawk
 from coopsim.progress import progress
-from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, is_complete
-from coopsim.sweep import run_overrides, sweep_runs
+from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, DamagedRunError, is_complete, verify_run
+from coopsim.sweep import build_index, run_overrides, sweep_runs
 
 BASELINE_AGREEMENT = "none"
 PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
@@ -65,6 +65,7 @@ def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple
     for run_dir in progress(sweep_runs(sweep_dir), desc="reading runs"):
         if not is_complete(run_dir):
             continue
+        verify_run(run_dir)  # a damaged or edited file is named, never read as a result
         overrides = dict(o.split("=", 1) for o in run_overrides(run_dir) if "=" in o and not o.startswith(("~", "hydra", "experiment=")))
         config = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
         seed = int(config["seed"])
@@ -153,9 +154,25 @@ def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: 
     return table
 
 
-def compare(sweep_dir: Path) -> list[Path]:
-    """Write the comparison figures and tables of a sweep; returns the files written."""
+class IncompleteSweepError(RuntimeError):
+    """A sweep has runs that failed or never finished; comparing it would silently drop their scenarios' seeds."""
+
+
+def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
+    """Write the comparison figures and tables of a sweep; returns the files written.
+
+    Refuses a sweep with runs that failed or did not finish (naming them), unless
+    ``allow_missing``: then the comparison uses the complete runs and pairs what it can.
+    """
     sweep_dir = Path(sweep_dir)
+    index = build_index(sweep_dir)
+    incomplete = index[index["status"] != "complete"]
+    if len(incomplete) and not allow_missing:
+        names = "; ".join(f"{row.run} ({row.status})" for row in incomplete.itertuples())
+        raise IncompleteSweepError(
+            f"{sweep_dir}: {len(incomplete)} of {len(index)} runs are not complete: {names}. "
+            "Run the sweep again to finish them, or compare what is there with --allow-missing"
+        )
     wanted = (*PATH_METRICS, *FLOW_METRICS, "gdp", "talent")
     runs, metrics = load_sweep(sweep_dir, wanted)
     out = sweep_dir / "compare"
@@ -239,8 +256,13 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results_dir", type=Path, help="a sweep folder, e.g. results/scenario_comparison")
+    parser.add_argument("--allow-missing", action="store_true", help="compare even if some runs failed or did not finish")
     args = parser.parse_args(argv)
-    for path in compare(args.results_dir):
+    try:
+        written = compare(args.results_dir, allow_missing=args.allow_missing)
+    except (IncompleteSweepError, DamagedRunError, FileNotFoundError) as error:
+        raise SystemExit(f"coopsim-compare: {error}") from None
+    for path in written:
         print(path)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, RegionConfig
 from coopsim.region_data import CityRecord, links_as_of, load_cities, load_links
+from coopsim.results import sha256_of
 
 MONTHS_PER_QUARTER = 3
 FREIGHT_MODES = ("road", "rail")  # high-speed rail carries passengers only
@@ -213,8 +214,8 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     """
     data = cfg.data
     start = datetime.date.fromisoformat(data.start_date)
-    records = load_cities(_data_path(data.cities_table))
-    links = load_links(_data_path(data.links_table), records)
+    records = load_cities(data_path(data.cities_table, "region.data.cities_table"))
+    links = load_links(data_path(data.links_table, "region.data.links_table"), records)
     known = [r.name for r in records]
     keep = list(data.cities) or known
     for k, name in enumerate(keep):
@@ -280,7 +281,37 @@ def _city_nodes(kept: list[CityRecord]) -> list[dict]:
     ]
 
 
-def _data_path(name: str) -> Path:
-    """A file packaged in ``coopsim/data`` by its name, or else a path as given."""
+def data_path(name: str, field: str) -> Path:
+    """The table a region field names: the file at that path (absolute, or relative to the folder the user ran from),
+    else the file of that name packaged in ``coopsim/data``; a :class:`ConfigError` naming the field when neither exists.
+    """
+    given = Path(name)
+    if not given.is_absolute():
+        given = _launch_dir() / given
+    if given.is_file():
+        return given
     packaged = Path(str(files("coopsim.data") / name))
-    return packaged if packaged.is_file() else Path(name)
+    if packaged.is_file():
+        return packaged
+    raise ConfigError(f"{field}: expected a table file (a path, or a packaged name such as guangdong_cities.csv), got {name!r}")
+
+
+def _launch_dir() -> Path:
+    """The folder the user ran from: Hydra's original working directory inside a Hydra app, else the current one."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return Path(HydraConfig.get().runtime.cwd)
+    return Path.cwd()
+
+
+def region_inputs(cfg: RegionConfig) -> dict[str, dict[str, str]]:
+    """The input tables a region reads, by config field: resolved path and SHA-256 (empty for inline regions)."""
+    if cfg.data is None:
+        return {}
+    tables = {"region.data.cities_table": cfg.data.cities_table, "region.data.links_table": cfg.data.links_table}
+    inputs = {}
+    for field_name, name in tables.items():
+        path = data_path(name, field_name)
+        inputs[field_name] = {"path": str(path), "sha256": sha256_of(path)}
+    return inputs

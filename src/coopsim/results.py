@@ -2,11 +2,16 @@
 
 Every file is written to a temporary name in the same folder and renamed into place
 (``os.replace`` is atomic on POSIX), and ``run.json`` with ``"status": "complete"`` is
-written last: a folder without it is an interrupted run, whatever else it holds.
+written last: a folder without it is an interrupted run, whatever else it holds. ``run.json``
+also records the SHA-256 of every file the run wrote and of every input table it read, so a
+run is reused only when its config, its input data and the package version are the same and
+its files are whole (:func:`reuse_mismatch`), and a damaged file is named when read
+(:func:`verify_run`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -62,10 +67,23 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class DamagedRunError(RuntimeError):
+    """A complete run's file is missing or differs from the checksum its ``run.json`` recorded."""
+
+
 def write_run(
     output_dir: Path, resolved_config_yaml: str, seed: int, metrics: pd.DataFrame, info: dict, tables: dict[str, pd.DataFrame] | None = None
 ) -> None:
-    """Write a complete run folder; ``run.json`` (the completion marker) goes last.
+    """Write a complete run folder; ``run.json`` (the completion marker, with each file's SHA-256) goes last.
 
     ``tables`` are extra Parquet files by name (the region's cities and links, for maps).
     """
@@ -76,7 +94,9 @@ def write_run(
     for name, table in (tables or {}).items():
         atomic_write_parquet(output_dir / name, table)
     atomic_write_parquet(output_dir / METRICS_FILE, metrics)
-    status = {"status": "complete", "seed": int(seed), "versions": package_versions(), **info}
+    written = [CONFIG_FILE, *(tables or {}), METRICS_FILE]
+    files = {name: sha256_of(output_dir / name) for name in written}
+    status = {"status": "complete", "seed": int(seed), "versions": package_versions(), "files": files, **info}
     atomic_write_bytes(output_dir / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True).encode())
 
 
@@ -101,6 +121,62 @@ def is_complete(run_dir: Path) -> bool:
     if not path.exists():
         return False
     return json.loads(path.read_text()).get("status") == "complete"
+
+
+def run_status(run_dir: Path) -> dict:
+    """A run's ``run.json`` as a dict (empty when there is none or it cannot be read)."""
+    path = Path(run_dir) / STATUS_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def verify_run(run_dir: Path) -> None:
+    """Raise :class:`DamagedRunError` naming the run and the file when a recorded file is missing or its checksum differs."""
+    run_dir = Path(run_dir)
+    recorded = run_status(run_dir).get("files")
+    if not recorded:
+        raise DamagedRunError(f"{run_dir}: {STATUS_FILE} records no file checksums (written before they were kept); run it again")
+    for name, expected in recorded.items():
+        path = run_dir / name
+        if not path.is_file():
+            raise DamagedRunError(f"{run_dir}: {name} is missing")
+        if sha256_of(path) != expected:
+            raise DamagedRunError(f"{run_dir}: {name} differs from the checksum in {STATUS_FILE} (damaged or edited); run it again")
+
+
+def reuse_mismatch(run_dir: Path, resolved_config_yaml: str, inputs: dict) -> str | None:
+    """Why the complete run in ``run_dir`` cannot stand for a new run, or None when it can.
+
+    A run is reused only when it completed with the same resolved config, the same input
+    tables (by SHA-256), the same coopsim version, and its files are whole.
+    """
+    run_dir = Path(run_dir)
+    status = run_status(run_dir)
+    if status.get("status") != "complete":
+        return "no complete run there"
+    if (run_dir / CONFIG_FILE).read_text() != resolved_config_yaml:
+        return "its config differs"
+    before, now = _checksums(status.get("inputs") or {}), _checksums(inputs)
+    if before != now:
+        return "its input data differ (" + ", ".join(sorted(_changed(before, now))) + ")"
+    if status.get("versions", {}).get("coopsim") != package_versions()["coopsim"]:
+        return f"it was made by coopsim {status.get('versions', {}).get('coopsim')}, this is {package_versions()['coopsim']}"
+    try:
+        verify_run(run_dir)
+    except DamagedRunError as error:
+        return str(error)
+    return None
+
+
+def _checksums(inputs: dict) -> dict[str, str]:
+    """Input tables by config field -> SHA-256 (where a table lives does not matter, what it holds does)."""
+    return {field: entry.get("sha256") for field, entry in inputs.items()}
+
+
+def _changed(old: dict, new: dict) -> set[str]:
+    return {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
 
 
 def latest_run(root: Path) -> Path:

@@ -7,6 +7,7 @@ Python that a notebook or a test can call with a config from Hydra's compose API
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from pathlib import Path
@@ -21,11 +22,16 @@ from omegaconf import DictConfig, OmegaConf
 from coopsim.config import ConfigError, CoopsimConfig, register_configs, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
-from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, is_complete, write_failure, write_run
+from coopsim.region import region_inputs
+from coopsim.results import CITIES_FILE, LINKS_FILE, is_complete, reuse_mismatch, write_failure, write_run
+from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
 
 register_configs()
+if not OmegaConf.has_resolver("pid"):
+    # ``${pid:}``: this process's id, so that single runs started in the same second get their own folders
+    OmegaConf.register_new_resolver("pid", lambda: str(os.getpid()))
 if not OmegaConf.has_resolver("coalesce"):
     # ``${coalesce:${experiment},runs}``: the first argument that is not null (used for output folders)
     OmegaConf.register_new_resolver("coalesce", lambda *values: next((v for v in values if v is not None), None))
@@ -91,15 +97,21 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
     Writes the resolved config, the seed, package versions and ``metrics.parquet``
     (columns ``step, city, metric, value``) into ``output_dir`` (default: Hydra's output
     directory), atomically and with the completion marker last. With ``reuse``, a folder that
-    already holds a complete run of the same resolved config is kept as it is (resuming a sweep).
+    already holds a complete run of the same resolved config, input tables (SHA-256) and
+    coopsim version, with its files whole, is kept as it is (resuming a sweep); any other
+    complete run there is run again, and the log says why.
     """
     if output_dir is None:
         output_dir = HydraConfig.get().runtime.output_dir
     output_dir = Path(output_dir)
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
-    if reuse and is_complete(output_dir) and (output_dir / CONFIG_FILE).read_text() == resolved:
-        log.info("already complete with this config, kept: %s", output_dir)
-        return output_dir
+    inputs = region_inputs(OmegaConf.to_object(cfg.region))
+    if reuse and is_complete(output_dir):
+        reason = reuse_mismatch(output_dir, resolved, inputs)
+        if reason is None:
+            log.info("already complete with this config, data and version, kept: %s", output_dir)
+            return output_dir
+        log.warning("run again in %s: the complete run there cannot be reused: %s", output_dir, reason)
     started = time.perf_counter()
     model, metrics = simulate(cfg, show_progress=True)
     tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table()}
@@ -108,6 +120,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
         "steps": int(cfg.steps),
         "seconds": round(elapsed, 3),
         "market_nonconverged_quarters": int((metrics.query("metric == 'market_converged'")["value"] == 0).sum()),
+        "inputs": inputs,  # the tables read, by config field: path and SHA-256
     }
     write_run(output_dir, resolved, int(cfg.seed), metrics, info, tables)
     log.info("run finished in %.2f s; results in %s", elapsed, output_dir)
@@ -119,14 +132,18 @@ def main(cfg: DictConfig) -> None:
     """Console entry point ``coopsim-run``: compose the config with Hydra and call :func:`run`.
 
     In a multirun, a run that raises is recorded as failed (with its traceback) and the sweep
-    goes on; the sweep's summary names it. A single run raises as usual.
+    goes on; the sweep's index is updated as each run finishes, and the sweep exits non-zero
+    naming its failures. A single run raises as usual.
     """
-    if HydraConfig.get().mode != RunMode.MULTIRUN:
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
         run(cfg)
         return
     try:
         run(cfg)
     except Exception as error:  # recorded, so that the rest of the sweep goes on
-        output_dir = Path(HydraConfig.get().runtime.output_dir)
+        output_dir = Path(hydra_cfg.runtime.output_dir)
         write_failure(output_dir, OmegaConf.to_yaml(cfg), int(cfg.seed), error, traceback.format_exc())
         log.error("run failed, recorded in %s: %s", output_dir, error)
+    finally:
+        update_index(Path(hydra_cfg.sweep.dir))  # the index says what has finished, even if the sweep is stopped

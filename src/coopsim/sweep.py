@@ -2,12 +2,14 @@
 
 Registered as a Hydra callback (``configs/hydra/default.yaml``): when a multirun starts it
 counts the jobs the sweeper will launch and shows a progress bar (only on a terminal, so logs
-are not flooded); when it ends it writes ``index.csv`` in the sweep folder (one row per run:
-folder, overrides, seed, status, seconds, error) and logs a summary that names the failures.
+are not flooded). ``index.csv`` in the sweep folder (one row per run: folder, overrides, seed,
+status, seconds, error) is rewritten as each run finishes and when the sweep ends; a sweep with
+runs that failed or did not finish then exits non-zero, naming them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import sys
@@ -27,6 +29,7 @@ from coopsim.results import STATUS_FILE, atomic_write_bytes
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.csv"
+LOCK_FILE = ".index.lock"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
 POLL_SECONDS = 1.0
 
@@ -59,6 +62,25 @@ def build_index(sweep_dir: Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["run", "overrides", "seed", "status", "seconds", "error"])
+
+
+def update_index(sweep_dir: Path) -> pd.DataFrame:
+    """Rewrite the sweep's ``index.csv`` from its run folders, atomically and one writer at a time; returns the index.
+
+    Called as each run finishes, so that an aborted sweep's index says what really finished.
+    A lock file serialises the processes of a sweep; each rebuilds the index from the folders,
+    so the last writer's index holds every run finished by then.
+    """
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    with open(sweep_dir / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            index = build_index(sweep_dir)
+            atomic_write_bytes(sweep_dir / INDEX_FILE, index.to_csv(index=False).encode())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return index
 
 
 def expected_jobs(config: DictConfig) -> int:
@@ -122,12 +144,11 @@ class SweepIndex(Callback):
             self.monitor.stopping.set()
             self.monitor.join(timeout=10 * POLL_SECONDS)
         sweep_dir = Path(config.hydra.sweep.dir)
-        index = build_index(sweep_dir)
-        atomic_write_bytes(sweep_dir / INDEX_FILE, index.to_csv(index=False).encode())
+        index = update_index(sweep_dir)
         counts = index["status"].value_counts().to_dict()
         failed = index.loc[index["status"] != "complete", "run"].tolist()
         summary = f"sweep {sweep_dir}: {len(index)} runs, {counts.get('complete', 0)} complete"
         if failed:
             log.error("%s; NOT complete (%d): %s", summary, len(failed), ", ".join(failed))
-        else:
-            log.info("%s; index in %s", summary, sweep_dir / INDEX_FILE)
+            raise SystemExit(f"{summary}; NOT complete ({len(failed)}): {', '.join(failed)}")
+        log.info("%s; index in %s", summary, sweep_dir / INDEX_FILE)
