@@ -108,7 +108,9 @@ def test_a_faster_line_cuts_the_partners_travel_time_more():
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_every_region_builds_with_every_lever_acting(region):
-    model = DashboardModel(region=region, agreement="deep_cooperation", rail_opening_quarter=1)
+    # the two textbook cities hold 2,000 talent each: the default quota (1,000 a year) is beyond the exchange's bound
+    quota = 20.0 if region == "two_symmetric" else None
+    model = DashboardModel(region=region, agreement="deep_cooperation", rail_opening_quarter=1, exchange_quota=quota)
     try:
         model.step()
         assert model.quarter == 1

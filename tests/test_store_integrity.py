@@ -8,9 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from coopsim import api
 from coopsim.compare import IncompleteSweepError, compare
+from coopsim.config import ConfigError
+from coopsim.model import ImplausibleStateError
+from coopsim.region_data import DataError, load_cities
 from coopsim.results import DamagedRunError, is_complete, reuse_mismatch, verify_run
-from coopsim.runner import compose_config, run
+from coopsim.runner import build_model, compose_config, run
 from coopsim.sweep import INDEX_FILE, OVERRIDES_FILE, update_index
 
 APP = [sys.executable, "-c", "from coopsim.runner import main; main()"]
@@ -117,3 +121,75 @@ def test_the_index_says_what_has_finished_as_runs_finish(tmp_path):
     update_index(sweep)
     index = pd.read_csv(sweep / INDEX_FILE).set_index("run")
     assert index.loc["seed=0", "status"] == "complete" and index.loc["seed=1", "status"] == "missing"
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("region.trade_cost=-5", "region.trade_cost"),
+        ("region.initial_share=7", "region.initial_share"),
+        ("region.steady_state=true", "region.steady_state"),
+    ],
+)
+def test_overrides_a_data_region_ignores_are_refused(override, field):
+    """Case 5: settings of theory regions are not recorded as if applied to Guangdong."""
+    with pytest.raises(ConfigError, match=rf"^{field}: does not apply to a data region \(guangdong"):
+        build_model(compose_config(override))
+
+
+def test_api_refuses_what_it_would_ignore_or_misread():
+    """Case 8: overrides and cfg together, seed as a grid key, an unknown city, a list instead of strings."""
+    with pytest.raises(ValueError, match="both overrides"):
+        api.run("steps=8", cfg=api.compose("steps=4"))
+    with pytest.raises(ValueError, match="'seed' cannot be a grid key"):
+        api.sweep({"seed": [5, 6]}, seeds=[0])
+    with pytest.raises(TypeError, match=r"overrides\[0\]: expected a string"):
+        api.compose(["steps=4"])
+    metrics = pd.DataFrame({"step": [1], "city": ["Shantou"], "metric": ["gdp_share"], "value": [0.1], "scenario": ["x"], "seed": [0]})
+    with pytest.raises(ValueError, match=r"no city 'Shantuo'.*Shantou"):
+        api.effects(pd.DataFrame(), metrics, "gdp_share", "Shantuo")
+
+
+@pytest.mark.parametrize(
+    "overrides, field, bound",
+    [
+        (["agreement=investment", "levers.investment_budget=30000"], "agreement.rules.investment.annual_budget", "of Shenzhen's GDP"),
+        (["agreement=talent", "levers.exchange_quota=1e9"], "agreement.rules.talent.annual_quota", "of Shenzhen's talent"),
+        (["agreement=rail", "levers.rail_speed_kmh=10000"], "agreement.rules.rail.speed_kmh", "max_speed_kmh"),
+        (["agreement=rail", "levers.rail_speed_kmh=inf"], "agreement.rules.rail.speed_kmh", "max_speed_kmh"),
+    ],
+)
+def test_implausible_levers_are_stopped_before_the_run(overrides, field, bound):
+    """Case 6: a budget beyond the source's means, a quota beyond its talent, a speed beyond rail: named, with the bound."""
+    with pytest.raises(ConfigError, match=rf"^{field}: expected .*{bound}"):
+        build_model(compose_config(*overrides, "steps=30"))
+
+
+def test_negative_income_fails_the_quarter_loudly():
+    """Case 6: a quarter in which a city's residents would have negative income is a failure, not a converged market."""
+    model = build_model(compose_config("steps=2"))
+    try:
+        model.add_transfer(model.region.partner, -1e12)
+        with pytest.raises(ImplausibleStateError, match=r"quarter 0: non-finite GDP or negative residents' income in \[.*'Shantou'"):
+            model.clear_market()
+    finally:
+        model.release()
+
+
+def test_a_table_with_a_byte_order_mark_reads_and_a_gbk_table_is_named(tmp_path):
+    """Unclear failures made clear: a BOM (as spreadsheets write) is accepted; GBK names the file and the encoding expected."""
+    text = PACKAGED_CITIES.read_text(encoding="utf-8")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert len(load_cities(bom)) == 21
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    with pytest.raises(DataError, match=r"^gbk.csv: not UTF-8 text .*GBK"):
+        load_cities(gbk)
+
+
+@pytest.mark.parametrize("steps", ["4001", "100000000"])
+def test_steps_are_bounded_before_the_run(steps):
+    """Unclear failures made clear: an absurd horizon is refused at once, naming the field and the bound."""
+    with pytest.raises(ConfigError, match=r"^steps: expected 1 to 4000 quarters"):
+        build_model(compose_config(f"steps={steps}", "region=two_symmetric"))

@@ -47,11 +47,27 @@ __all__ = [
 
 def compose(*overrides: str) -> DictConfig:
     """The project's config with command-line style overrides (``"agreement=rail"``, ``"levers.rail_speed_kmh=250"``)."""
+    _check_overrides(overrides)
     return compose_config(*overrides)
 
 
+def _check_overrides(overrides: tuple) -> None:
+    """Overrides are strings ``key=value``, given one per argument (``compose("steps=4", "seed=2")``)."""
+    for position, override in enumerate(overrides):
+        if not isinstance(override, str):
+            raise TypeError(
+                f"overrides[{position}]: expected a string such as 'steps=4', got {type(override).__name__} {override!r}; "
+                "pass overrides as separate arguments: compose('steps=4', 'seed=2')"
+            )
+
+
 def run_model(*overrides: str, cfg: DictConfig | None = None):
-    """Run one configuration in this process; returns ``(model, metrics)`` (the model for inspection)."""
+    """Run one configuration in this process; returns ``(model, metrics)`` (the model for inspection).
+
+    Either overrides or a composed ``cfg``, not both (compose the overrides into the config instead).
+    """
+    if cfg is not None and overrides:
+        raise ValueError(f"run: got both overrides {list(overrides)} and cfg; put the overrides into compose(...) instead")
     return simulate(cfg if cfg is not None else compose(*overrides))
 
 
@@ -75,6 +91,9 @@ def sweep(
     metrics with ``scenario``, ``pairing`` and ``seed`` columns. Results do not depend on
     ``processes`` (each run has its own seed).
     """
+    if "seed" in grid:
+        raise ValueError("sweep: 'seed' cannot be a grid key; pass the seeds as seeds=[...] (each grid point runs every seed)")
+    _check_overrides(tuple(overrides))
     keys = list(grid)
     combos = [tuple(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
     jobs = [(combo, seed) for combo in combos for seed in seeds]
@@ -104,4 +123,10 @@ def load(sweep_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city: str, step: int | None = None) -> pd.DataFrame:
     """Each scenario's paired-seed effect on ``metric`` in ``city`` at ``step`` (default: the last) against no agreement."""
+    cities = sorted(set(metrics["city"]) - {"region"})
+    if city not in cities:
+        raise ValueError(f"effects: no city {city!r} in these runs; expected one of {cities}")
+    known = sorted(set(metrics["metric"]))
+    if metric not in known:
+        raise ValueError(f"effects: no metric {metric!r} in these runs; expected one of {known}")
     return paired_effects(runs, metrics, metric, city, int(metrics["step"].max()) if step is None else step)

@@ -226,6 +226,7 @@ TRANSPORT_MODES = ("road", "rail", "hsr")
 LABOUR_CHOICES = ("logit", "pairwise")
 TRADE_NETWORKS = ("freight", "passenger")
 UTILITY_WAGES = ("earned", "free_entry")  # free_entry: the talent wage at which a mean entrant breaks even
+MAX_STEPS = 4000  # quarters: a thousand years; the textbook limits need 600, scenarios 60
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
 
@@ -277,7 +278,7 @@ def _validate_region_data(data: RegionDataConfig) -> None:
 
 def validate(cfg: CoopsimConfig) -> None:
     """Check the semantic constraints of a run's config; raise :class:`ConfigError` naming the field."""
-    _require(cfg.steps >= 1, "steps", "at least 1 quarter", cfg.steps)
+    _require(1 <= cfg.steps <= MAX_STEPS, "steps", f"1 to {MAX_STEPS} quarters", cfg.steps)
     _require(cfg.seed >= 0, "seed", "a non-negative integer", cfg.seed)
     _validate_economy(cfg.economy)
     _validate_region(cfg.region, cfg.economy)
@@ -362,9 +363,24 @@ def _validate_labour_group(group: LabourGroupConfig, path: str) -> None:
     _positive(group.cohort_size, f"{path}.cohort_size")
 
 
+def _reject_inline_settings(region: RegionConfig) -> None:
+    """A data region builds its cities, links and costs from its tables: settings of inline regions would be ignored."""
+    ignored = {
+        "region.trade_cost": (region.trade_cost is not None, "its trade costs come from travel times"),
+        "region.initial_share": (region.initial_share is not None, "its people come from the data"),
+        "region.cities": (bool(region.cities), "its cities come from region.data.cities_table"),
+        "region.links": (bool(region.links), "its links come from region.data.links_table"),
+        "region.steady_state": (region.steady_state, "region.data.calibrate sets whether it starts at rest"),
+    }
+    for path, (given, why) in ignored.items():
+        if given:
+            raise ConfigError(f"{path}: does not apply to a data region ({region.name}: {why}); remove the override")
+
+
 def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
     if region.data is not None:
         _validate_region_data(region.data)
+        _reject_inline_settings(region)
         return  # cities and links come from the tables, which their loader validates
     _require(len(region.cities) >= 1, "region.cities", "at least one city", dict(region.cities))
     for key in ("core_city", "partner_city"):

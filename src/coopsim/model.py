@@ -37,7 +37,7 @@ from coopsim.calibration import Calibration, CalibrationTargets, calibrate_regio
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.capital import capital_productivity, initial_capital_stock
 from coopsim.economy.knowledge import spillover_access, spillover_productivity
-from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market_from
+from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
 from coopsim.metrics import MetricsRecorder
 from coopsim.random_streams import RandomStreams
 from coopsim.region import build_region
@@ -57,6 +57,10 @@ def sector_parameters(cfg: CoopsimConfig) -> SectorParameters:
         talent_input_share=np.array([s.talent_input_share for s in sectors], dtype=float),
         fixed_talent=np.array([s.fixed_talent for s in sectors], dtype=float),
     )
+
+
+class ImplausibleStateError(RuntimeError):
+    """The economy reached a state that makes no sense (non-finite GDP, negative income): the run fails."""
 
 
 class RegionalEconomy(mesa.Model):
@@ -279,6 +283,7 @@ class RegionalEconomy(mesa.Model):
         self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
         self.market_inputs = inputs
         self.enterprise_counts = agg.count
+        self._check_plausible()
         if not self.market.converged:
             message = (
                 f"market did not converge in quarter {self.steps}: "
@@ -287,6 +292,18 @@ class RegionalEconomy(mesa.Model):
             if solver.on_failure == "raise":
                 raise MarketConvergenceError(message)
             log.warning(message)
+
+    def _check_plausible(self) -> None:
+        """A quarter with non-finite GDP or a city whose residents' income is negative is a failure, raised loudly."""
+        gdp = value_added(self.sectors, self.market, self.market_inputs)
+        income = self.market.income - self.transfers
+        bad = ~np.isfinite(gdp) | ~np.isfinite(income) | (income < 0)
+        if bad.any():
+            cities = [self.region.city_names[k] for k in np.flatnonzero(bad)]
+            raise ImplausibleStateError(
+                f"quarter {self.steps}: non-finite GDP or negative residents' income in {cities} "
+                f"(GDP {gdp[bad].tolist()}, income {income[bad].tolist()}); an agreement moves more than these cities hold"
+            )
 
     def enterprises_decide(self) -> None:
         """Exit after sustained losses, entry where profits are high, relocation or branching by logit."""

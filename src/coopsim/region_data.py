@@ -15,6 +15,7 @@ the header is row 1, the first data row is row 2.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -61,6 +62,7 @@ RAIL_CIRCUITY_FACTOR = 1.2  # rail route km / straight-line km (assumption)
 HSR_EFFECTIVE_SPEED_KMH = {350: 200.0, 250: 160.0, 200: 120.0}  # line design speed -> average speed incl. stops (assumption)
 
 PROVINCIAL_TOTALS_KEY = "provincial_totals:"
+TABLE_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark
 
 CITY_COLUMNS = {
     # csv column -> CityRecord field
@@ -144,8 +146,15 @@ def _open_table(path: str | Path | None, default_name: str) -> Iterator[tuple[st
             yield default_name, stream
     else:
         path = Path(path)
-        with path.open("r", encoding="utf-8", newline="") as stream:
-            yield path.name, stream
+        raw = path.read_bytes()
+        try:
+            text = raw.decode(TABLE_ENCODING)  # utf-8-sig: a byte-order mark (as spreadsheets write) is dropped
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"{path.name}: not UTF-8 text (byte {error.start}: {raw[error.start : error.start + 2]!r}); save it as UTF-8 "
+                "(a GBK/GB18030 table from a Chinese spreadsheet must be converted, e.g. 'Save as CSV UTF-8')"
+            ) from None
+        yield path.name, io.StringIO(text, newline="")
 
 
 class _Row:

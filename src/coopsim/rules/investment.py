@@ -23,6 +23,7 @@ class InvestmentFlows(AgreementRule):
         relocation_share: share of placements made by moving an existing source enterprise of
             the sector (a relocation); the rest are new branch plants owned in the source city.
         start_quarter, end_quarter: the quarters the budget is spent (``end_quarter`` null: to the horizon).
+        max_share_of_source_gdp: the largest yearly budget accepted, as a share of the source's GDP (a plausibility bound).
 
     Money is conserved and spent once: each quarter ``investment_out`` (source) equals
     ``investment_in`` (target) plus ``investment_cost``. The outlay leaves the source's spending
@@ -49,8 +50,10 @@ class InvestmentFlows(AgreementRule):
         relocation_share: float,
         start_quarter: int,
         end_quarter: int | None,
+        max_share_of_source_gdp: float,
     ) -> None:
         self.source, self.target = source, target
+        self.max_share_of_source_gdp = max_share_of_source_gdp
         self.annual_budget = annual_budget
         self.transaction_cost_share = transaction_cost_share
         self.capital_per_enterprise = capital_per_enterprise
@@ -65,6 +68,13 @@ class InvestmentFlows(AgreementRule):
     def check(self, model) -> None:
         self.source_index, self.target_index = self.city_pair(model, "source", self.source, "target", self.target)
         self.check_non_negative("annual_budget", self.annual_budget)
+        self.check_share("max_share_of_source_gdp", self.max_share_of_source_gdp)
+        source_gdp = QUARTERS_PER_YEAR * model.recorder.last("gdp")[self.source_index] / model.numeraire_per_budget_unit
+        bound = self.max_share_of_source_gdp * source_gdp
+        if self.annual_budget > bound:
+            self.fail(
+                "annual_budget", f"at most {bound:.4g} a year ({self.max_share_of_source_gdp:g} of {self.source}'s GDP)", self.annual_budget
+            )
         self.check_share("transaction_cost_share", self.transaction_cost_share)
         if not (isinstance(self.capital_per_enterprise, (int, float)) and self.capital_per_enterprise > 0):
             self.fail("capital_per_enterprise", "a capital > 0", self.capital_per_enterprise)

@@ -26,6 +26,7 @@ class RailConnectivity(AgreementRule):
         dwell_minutes: minutes lost at each intermediate stop.
         opening_quarter: the quarter (step) the line opens.
         mode: the network mode the line adds (``hsr`` or ``rail``).
+        max_speed_kmh: the highest design speed accepted (a plausibility bound).
 
     Through trains serve every pair of stations: the time between stations ``a`` and ``b``
     is the sum of their segments' running times plus a dwell per stop between them. The line
@@ -50,6 +51,7 @@ class RailConnectivity(AgreementRule):
         dwell_minutes: float,
         opening_quarter: int,
         mode: str,
+        max_speed_kmh: float,
     ) -> None:
         self.stations = list(stations)
         self.segment_km = [float(km) for km in segment_km]
@@ -58,6 +60,7 @@ class RailConnectivity(AgreementRule):
         self.dwell_minutes = dwell_minutes
         self.opening_quarter = opening_quarter
         self.mode = mode
+        self.max_speed_kmh = max_speed_kmh
 
     def check(self, model) -> None:
         if len(self.stations) < 2:
@@ -71,8 +74,8 @@ class RailConnectivity(AgreementRule):
         for k, km in enumerate(self.segment_km):
             if not (np.isfinite(km) and km > 0):
                 self.fail(f"segment_km[{k}]", "a length > 0 km", km)
-        if not (isinstance(self.speed_kmh, (int, float)) and self.speed_kmh > 0):
-            self.fail("speed_kmh", "a design speed > 0 km/h", self.speed_kmh)
+        if not (isinstance(self.speed_kmh, (int, float)) and 0 < self.speed_kmh <= self.max_speed_kmh):
+            self.fail("speed_kmh", f"a design speed in (0, {self.max_speed_kmh:g}] km/h (max_speed_kmh)", self.speed_kmh)
         if not (isinstance(self.average_speed_share, (int, float)) and 0 < self.average_speed_share <= 1):
             self.fail("average_speed_share", "a share in (0, 1]", self.average_speed_share)
         self.check_non_negative("dwell_minutes", self.dwell_minutes)

@@ -24,6 +24,7 @@ class TalentExchange(AgreementRule):
             unit of returnees' share of its talent (knowledge brought back; no source).
         start_quarter, end_quarter: quarters in which new secondments start (``end_quarter``
             null: to the horizon); secondments under way always finish.
+        max_share_of_source_talent: the largest yearly quota accepted, as a share of each sending city's talent.
 
     People are conserved: secondees are whole people split off their cohorts (a cohort row
     is divided when the quota needs part of it), moved with ``exchange_in``/``exchange_out``
@@ -42,8 +43,10 @@ class TalentExchange(AgreementRule):
         return_productivity_effect: float,
         start_quarter: int,
         end_quarter: int | None,
+        max_share_of_source_talent: float,
     ) -> None:
         self.origin, self.host, self.two_way = origin, host, two_way
+        self.max_share_of_source_talent = max_share_of_source_talent
         self.annual_quota = annual_quota
         self.duration_quarters = duration_quarters
         self.return_share = return_share
@@ -54,6 +57,17 @@ class TalentExchange(AgreementRule):
     def check(self, model) -> None:
         self.origin_index, self.host_index = self.city_pair(model, "origin", self.origin, "host", self.host)
         self.check_non_negative("annual_quota", self.annual_quota)
+        self.check_share("max_share_of_source_talent", self.max_share_of_source_talent)
+        talent = model.talent_per_city()
+        for source, _ in self.directions():
+            bound = self.max_share_of_source_talent * talent[source]
+            if self.annual_quota > bound:
+                name = model.region.city_names[source]
+                self.fail(
+                    "annual_quota",
+                    f"at most {bound:.0f} people a year ({self.max_share_of_source_talent:g} of {name}'s talent)",
+                    self.annual_quota,
+                )
         if not (isinstance(self.duration_quarters, int) and self.duration_quarters >= 1):
             self.fail("duration_quarters", "at least 1 quarter", self.duration_quarters)
         self.check_share("return_share", self.return_share)
