@@ -139,14 +139,16 @@ def test_missing_column_names_file_and_column(tmp_path):
     ("column", "value", "field", "expected"),
     [
         ("city_en", "Guangzhou", "city_en", "not used before (first used at row 2)"),
-        ("population_10k_2020", "-3", "population_10k_2020", "expected a number >= 0, got '-3'"),
-        ("gdp_100m_yuan_2020", "n/a", "gdp_100m_yuan_2020", "expected a number >= 0"),
+        ("population_10k_2020", "-3", "population_10k_2020", "expected a number > 0, got '-3'"),
+        ("gdp_100m_yuan_2020", "n/a", "gdp_100m_yuan_2020", "expected a number > 0"),
         ("lat", "113.5", "lat", "inside Guangdong"),
         ("lon", "23.1", "lon", "inside Guangdong"),
         ("gdp_status", "checked", "gdp_status", "one of"),
         ("primary_pct", "5", "secondary_pct", "all sector shares or none"),
         ("tertiary_pct", "50", "tertiary_pct", "summing to 100"),
         ("tertiary_per_100k_2020", "250000", "tertiary_per_100k_2020", "at most 100000"),
+        ("population_10k_2020", "0", "population_10k_2020", "expected a number > 0"),
+        ("gdp_100m_yuan_2020", "10816470", "gdp_100m_yuan_2020", "yuan per resident"),
         ("tertiary_status", "", "tertiary_status", "one of"),
     ],
 )
@@ -169,7 +171,7 @@ def test_negative_population_message_is_exact(tmp_path):
     rows[4][rows[0].index("population_10k_2020")] = "-3"
     path = tmp_path / "guangdong_cities.csv"
     write_rows(path, rows)
-    with pytest.raises(DataError, match=r"^guangdong_cities\.csv: row 5: field 'population_10k_2020': expected a number >= 0, got '-3'$"):
+    with pytest.raises(DataError, match=r"^guangdong_cities\.csv: row 5: field 'population_10k_2020': expected a number > 0, got '-3'$"):
         rd.load_cities(path)
 
 

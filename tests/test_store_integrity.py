@@ -1,6 +1,8 @@
 """The results store never mixes, loses, reuses stale or hides runs (each case a reproduction that failed before)."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +195,14 @@ def test_steps_are_bounded_before_the_run(steps):
     """Unclear failures made clear: an absurd horizon is refused at once, naming the field and the bound."""
     with pytest.raises(ConfigError, match=r"^steps: expected 1 to 4000 quarters"):
         build_model(compose_config(f"steps={steps}", "region=two_symmetric"))
+
+
+def test_result_files_honour_the_umask(tmp_path):
+    """Unclear failures made clear: with umask 022 the files are readable by the group (shared Slurm/Ray folders)."""
+    previous = os.umask(0o022)
+    try:
+        out = run(compose_config("steps=1", "region=two_symmetric"), tmp_path / "run")
+    finally:
+        os.umask(previous)
+    for name in ("run.json", "metrics.parquet", "config.yaml"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name

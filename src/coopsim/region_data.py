@@ -63,6 +63,11 @@ HSR_EFFECTIVE_SPEED_KMH = {350: 200.0, 250: 160.0, 200: 120.0}  # line design sp
 
 PROVINCIAL_TOTALS_KEY = "provincial_totals:"
 TABLE_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark
+YUAN_PER_100M = 1e8
+PEOPLE_PER_10K = 1e4
+# Plausible GDP per resident of a Chinese prefecture-level city, yuan (assumption: 2020 values run from about 15,000 to
+# about 200,000; the bounds are wide, to catch unit slips such as GDP in 万元 instead of 亿元, not to judge data).
+GDP_PER_CAPITA_RANGE_YUAN = (5_000.0, 500_000.0)
 
 CITY_COLUMNS = {
     # csv column -> CityRecord field
@@ -235,7 +240,8 @@ def _read_rows(file: str, stream: IO[str], required: Iterable[str]) -> list[_Row
 def load_cities(path: str | Path | None = None) -> list[CityRecord]:
     """Read and check a cities table; by default the packaged ``guangdong_cities.csv`` (see ``guangdong_cities_SOURCES.md``).
 
-    Checks: every column of :data:`CITY_COLUMNS` is present; city names are unique; population and GDP are numbers >= 0;
+    Checks: every column of :data:`CITY_COLUMNS` is present; city names are unique; population and GDP are numbers > 0 whose
+    ratio is a plausible GDP per resident (:data:`GDP_PER_CAPITA_RANGE_YUAN`);
     lat/lon lie in Guangdong's bounding box; the status columns take values in :data:`CITY_STATUSES`; the three sector
     shares are either all empty or all present and sum to 100 +- 0.1; the census tertiary figure is empty with its status,
     or at most 100,000 per 100,000 with a status. Raises :class:`DataError` naming file, row and field.
@@ -258,8 +264,8 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
                 name=name,
                 name_zh=row.text("city_zh", allow_empty=True),
                 group=row.text("region"),
-                population_10k=row.number("population_10k_2020"),
-                gdp_100m_yuan=row.number("gdp_100m_yuan_2020"),
+                population_10k=row.number("population_10k_2020", strict=True),
+                gdp_100m_yuan=_gdp(row),
                 primary_pct=shares["primary_pct"],
                 secondary_pct=shares["secondary_pct"],
                 tertiary_pct=shares["tertiary_pct"],
@@ -272,6 +278,20 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
             )
         )
     return cities
+
+
+def _gdp(row: _Row) -> float:
+    """GDP in 亿元, which must make a GDP per resident inside :data:`GDP_PER_CAPITA_RANGE_YUAN` (a unit slip is caught here)."""
+    gdp = row.number("gdp_100m_yuan_2020", strict=True)
+    per_resident = gdp * YUAN_PER_100M / (row.number("population_10k_2020", strict=True) * PEOPLE_PER_10K)
+    low, high = GDP_PER_CAPITA_RANGE_YUAN
+    if not low <= per_resident <= high:
+        raise row.error(
+            "gdp_100m_yuan_2020",
+            f"GDP in 亿元 (100 million yuan) giving {low:,.0f}-{high:,.0f} yuan per resident; it gives {per_resident:,.0f}",
+            row.values["gdp_100m_yuan_2020"],
+        )
+    return gdp
 
 
 def _tertiary(row: _Row) -> dict:

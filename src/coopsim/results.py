@@ -26,6 +26,7 @@ CITIES_FILE = "cities.parquet"
 LINKS_FILE = "links.parquet"
 CONFIG_FILE = "config.yaml"
 STATUS_FILE = "run.json"
+FILE_MODE = 0o666  # what a plain open() would create, before the umask
 PACKAGES = ("coopsim", "mesa", "numpy", "pandas", "pyarrow", "networkx", "hydra-core", "omegaconf", "scipy")
 
 
@@ -40,8 +41,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _umask_mode() -> int:
+    """The permissions a new file gets under the process's umask (``mkstemp`` would give 0600, which shared folders cannot read)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return FILE_MODE & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename (umask honoured)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -49,6 +57,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -61,6 +70,7 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     os.close(fd)
     try:
         frame.to_parquet(tmp, index=False)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
