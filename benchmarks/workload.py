@@ -47,7 +47,15 @@ def synthetic_region(seed: int = 0) -> dict:
             j = (k + step) % N_CITIES
             km = KM_PER_DEGREE * np.hypot(lat[k] - lat[j], (lon[k] - lon[j]) * np.cos(np.radians(23.0)))
             links.append({"a": names[k], "b": names[j], "mode": "road", "minutes": float(km / ROAD_KM_PER_MINUTE)})
-    return {"name": "synthetic21", "cities": cities, "links": links, "associations": {}, "trade_cost": None, "initial_share": None}
+    return {
+        "name": "synthetic21",
+        "cities": cities,
+        "links": links,
+        "associations": {},
+        "trade_cost": None,
+        "initial_share": None,
+        "people_per_agent": 1.0,  # people in one talent or worker cohort
+    }
 
 
 RELOCATION_OVERRIDES = [  # cheaper, more frequent moves, so that the workload exercises relocation and branching

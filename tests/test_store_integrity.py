@@ -131,6 +131,7 @@ def test_the_index_says_what_has_finished_as_runs_finish(tmp_path):
         ("region.trade_cost=-5", "region.trade_cost"),
         ("region.initial_share=7", "region.initial_share"),
         ("region.steady_state=true", "region.steady_state"),
+        ("region.people_per_agent=5", "region.people_per_agent"),
     ],
 )
 def test_overrides_a_data_region_ignores_are_refused(override, field):
@@ -206,3 +207,9 @@ def test_result_files_honour_the_umask(tmp_path):
         os.umask(previous)
     for name in ("run.json", "metrics.parquet", "config.yaml"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
+
+
+def test_the_agent_scale_is_the_regions_not_the_economys():
+    """Case 5: economy.talent.cohort_size no longer exists to be ignored; Hydra names the unknown key."""
+    with pytest.raises(Exception, match="economy.talent.cohort_size"):
+        compose_config("economy.talent.cohort_size=1e9")

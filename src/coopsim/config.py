@@ -74,7 +74,6 @@ class LabourGroupConfig:
     moving_cost: float = MISSING
     moving_cost_per_hour: float = MISSING
     settlement_barrier: float = MISSING
-    cohort_size: float = MISSING
 
 
 @dataclass
@@ -191,6 +190,7 @@ class RegionConfig:
     links: list[LinkConfig] = field(default_factory=list)
     associations: dict[str, AssociationConfig] = field(default_factory=dict)
     steady_state: bool = False  # inline regions: calibrate step 0 to rest (break-even enterprises, equal utility)
+    people_per_agent: float | None = None  # inline regions: people in one talent or worker cohort (data regions set their own)
     trade_cost: float | None = None  # two-city theory: iceberg T between the cities, replacing travel time
     initial_share: float | None = None  # two-city theory: first city's share of talent and enterprises
 
@@ -360,7 +360,6 @@ def _validate_labour_group(group: LabourGroupConfig, path: str) -> None:
     _positive(group.gain_for_certain_move, f"{path}.gain_for_certain_move")
     for key in ("moving_cost", "moving_cost_per_hour", "settlement_barrier"):
         _non_negative(getattr(group, key), f"{path}.{key}")
-    _positive(group.cohort_size, f"{path}.cohort_size")
 
 
 def _reject_inline_settings(region: RegionConfig) -> None:
@@ -371,6 +370,10 @@ def _reject_inline_settings(region: RegionConfig) -> None:
         "region.cities": (bool(region.cities), "its cities come from region.data.cities_table"),
         "region.links": (bool(region.links), "its links come from region.data.links_table"),
         "region.steady_state": (region.steady_state, "region.data.calibrate sets whether it starts at rest"),
+        "region.people_per_agent": (
+            region.people_per_agent is not None,
+            "region.data.people_per_talent_agent and _worker_agent set its scale",
+        ),
     }
     for path, (given, why) in ignored.items():
         if given:
@@ -382,6 +385,12 @@ def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
         _validate_region_data(region.data)
         _reject_inline_settings(region)
         return  # cities and links come from the tables, which their loader validates
+    _require(
+        region.people_per_agent is not None and math.isfinite(region.people_per_agent) and region.people_per_agent > 0,
+        "region.people_per_agent",
+        "people in one cohort > 0 (inline regions set their agent scale)",
+        region.people_per_agent,
+    )
     _require(len(region.cities) >= 1, "region.cities", "at least one city", dict(region.cities))
     for key in ("core_city", "partner_city"):
         value = getattr(region, key)

@@ -147,8 +147,8 @@ class RegionalEconomy(mesa.Model):
             rows = self.add_enterprises(np.full(len(sector), k), sector, np.full(len(sector), k), rng)
             self._match_expected_mass(rows, sector, k)
         groups = (
-            (self.talent, self.region.talent, self.region.cohort_size or self.economy.talent.cohort_size),
-            (self.workers, self.region.workers, self.region.worker_cohort_size or self.economy.workers.cohort_size),
+            (self.talent, self.region.talent, self.region.cohort_size),
+            (self.workers, self.region.workers, self.region.worker_cohort_size),
         )
         for pop, people_per_city, size in groups:
             for k in range(K):

@@ -62,8 +62,8 @@ class Region:
     scheduled_links: list[ScheduledLink] = field(default_factory=list)
     core: int | None = None
     partner: int | None = None
-    cohort_size: float | None = None  # people per talent agent, when the region sets its own scale
-    worker_cohort_size: float | None = None  # people per worker agent, when the region sets its own scale
+    cohort_size: float | None = None  # people per talent agent (set by every builder)
+    worker_cohort_size: float | None = None  # people per worker agent (set by every builder)
     transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres
     travel_minutes: np.ndarray = field(init=False)  # passengers: fastest over every mode, high-speed rail included
@@ -199,6 +199,8 @@ def _region_from_inline(cfg: RegionConfig) -> Region:
         lon=np.array([c.lon for c in cities], dtype=float),
         network=network,
         trade_cost_override=cfg.trade_cost,
+        cohort_size=cfg.people_per_agent,
+        worker_cohort_size=cfg.people_per_agent,
     )
 
 

@@ -20,7 +20,6 @@ def group(**changes) -> LabourGroupConfig:
         moving_cost=2.0,
         moving_cost_per_hour=0.5,
         settlement_barrier=0.0,
-        cohort_size=1.0,
     )
     values.update(changes)
     return LabourGroupConfig(**values)
