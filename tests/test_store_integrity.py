@@ -213,3 +213,13 @@ def test_the_agent_scale_is_the_regions_not_the_economys():
     """Case 5: economy.talent.cohort_size no longer exists to be ignored; Hydra names the unknown key."""
     with pytest.raises(Exception, match="economy.talent.cohort_size"):
         compose_config("economy.talent.cohort_size=1e9")
+
+
+def test_a_configuration_error_reaches_the_user_as_its_message(tmp_path):
+    """Unclear failures made clear: coopsim-run prints the field and the bound, exits 1, and shows no traceback."""
+    result = subprocess.run(
+        [*APP, "agreement=rail", "levers.rail_speed_kmh=10000", "steps=2"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1
+    assert "coopsim-run: agreement.rules.rail.speed_kmh: expected a design speed in (0, 600]" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,10 +23,13 @@ from coopsim.config import ConfigError, CoopsimConfig, register_configs, validat
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
 from coopsim.region import region_inputs
+from coopsim.region_data import DataError
 from coopsim.results import CITIES_FILE, LINKS_FILE, is_complete, reuse_mismatch, write_failure, write_run
 from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
+
+FULL_ERROR_ENV = "HYDRA_FULL_ERROR"  # set to 1 for the full traceback of a configuration or data error
 
 register_configs()
 if not OmegaConf.has_resolver("pid"):
@@ -137,7 +140,12 @@ def main(cfg: DictConfig) -> None:
     """
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode != RunMode.MULTIRUN:
-        run(cfg)
+        try:
+            run(cfg)
+        except (ConfigError, DataError) as error:  # the user's mistake: the message, not a traceback
+            if os.environ.get(FULL_ERROR_ENV) == "1":
+                raise
+            raise SystemExit(f"coopsim-run: {error}") from None
         return
     try:
         run(cfg)
