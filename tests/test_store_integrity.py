@@ -223,3 +223,11 @@ def test_a_configuration_error_reaches_the_user_as_its_message(tmp_path):
     assert result.returncode == 1
     assert "coopsim-run: agreement.rules.rail.speed_kmh: expected a design speed in (0, 600]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_agent_scale_that_cannot_fit_is_refused_with_its_estimate():
+    """Unclear failures made clear: a billion-cohort run is refused before anything is built, with the memory it would need."""
+    with pytest.raises(
+        ConfigError, match=r"^region.data.people_per_talent_agent / people_per_worker_agent: .* cohorts would need about .* GiB"
+    ):
+        build_model(compose_config("region.data.people_per_worker_agent=0.01", "steps=1"))

@@ -11,6 +11,7 @@ recomputed whenever a link changes.
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -19,11 +20,16 @@ import networkx as nx
 import numpy as np
 
 from coopsim.apportion import largest_remainder
-from coopsim.config import ConfigError, RegionConfig
+from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
 from coopsim.region_data import CityRecord, links_as_of, load_cities, load_links
 from coopsim.results import sha256_of
 
 MONTHS_PER_QUARTER = 3
+# Memory of a run, measured on 2026-11-26: 20 million talent cohorts (people_per_talent_agent=1) peaked at 3.0 GB for one
+# quarter, about 150 bytes a cohort with the quarter's work arrays; enterprises carry more columns and draws.
+BYTES_PER_COHORT = 150.0
+BYTES_PER_ENTERPRISE = 400.0
+MEMORY_SHARE = 0.8  # refuse a run estimated to need more than this share of the machine's physical memory
 FREIGHT_MODES = ("road", "rail")  # high-speed rail carries passengers only
 QUARTERS_PER_YEAR = 4
 PEOPLE_PER_10K = 10_000.0
@@ -235,6 +241,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     talent = data.talent_share * population.sum() * gdp / gdp.sum()
     if np.any(talent >= population):
         raise ConfigError("region.data.talent_share: talent allocated by GDP share exceeds some city's population")
+    check_memory(talent.sum() / data.people_per_talent_agent + (population - talent).sum() / data.people_per_worker_agent, data)
     enterprises = largest_remainder(data.enterprise_agents, gdp)
     network = nx.MultiGraph()
     network.add_nodes_from(range(len(names)))
@@ -266,6 +273,18 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         transfer_minutes=data.transfer_minutes,
         sub_centres=list(data.sub_centres),
     )
+
+
+def check_memory(cohorts: float, data: RegionDataConfig) -> None:
+    """Refuse, before building anything, an agent scale whose populations would not fit in this machine's memory."""
+    needed = cohorts * BYTES_PER_COHORT + data.enterprise_agents * BYTES_PER_ENTERPRISE
+    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > MEMORY_SHARE * available:
+        raise ConfigError(
+            f"region.data.people_per_talent_agent / people_per_worker_agent: {cohorts:,.0f} cohorts would need about "
+            f"{needed / 2**30:,.1f} GiB, more than {MEMORY_SHARE:.0%} of this machine's {available / 2**30:,.1f} GiB; "
+            "use more people per agent"
+        )
 
 
 def _city_nodes(kept: list[CityRecord]) -> list[dict]:
