@@ -5,9 +5,11 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 
 from coopsim import api
@@ -231,3 +233,23 @@ def test_an_agent_scale_that_cannot_fit_is_refused_with_its_estimate():
         ConfigError, match=r"^region.data.people_per_talent_agent / people_per_worker_agent: .* cohorts would need about .* GiB"
     ):
         build_model(compose_config("region.data.people_per_worker_agent=0.01", "steps=1"))
+
+
+@pytest.mark.slow
+def test_killing_a_sweep_stops_its_workers(tmp_path):
+    """Unclear failures made clear: after kill -9 of a local sweep, its worker processes stop instead of computing on."""
+    sweep = tmp_path / "sweep"
+    command = [*APP, "-m", "steps=3000", "region=two_symmetric", "seed=0,1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+    main = subprocess.Popen([*command, f"hydra.sweep.dir={sweep}"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(sweep.rglob("overrides.yaml"))) < 2:  # both runs have started in their workers
+            assert time.monotonic() < deadline and main.poll() is None, "the sweep did not start its runs"
+            time.sleep(0.5)
+        workers = [p for p in psutil.Process(main.pid).children(recursive=True) if "LokyProcess" in " ".join(p.cmdline())]
+        assert workers
+    finally:
+        main.kill()
+        main.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, [p.pid for p in alive]

@@ -6,8 +6,10 @@ Python that a notebook or a test can call with a config from Hydra's compose API
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 import time
 import traceback
 from pathlib import Path
@@ -29,6 +31,8 @@ from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
 
+PR_SET_PDEATHSIG = 1  # prctl option: a signal for this process when its parent dies (linux/prctl.h)
+INIT_PID = 1  # the parent of an orphan
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"  # set to 1 for the full traceback of a configuration or data error
 
 register_configs()
@@ -130,6 +134,21 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
     return output_dir
 
 
+def die_with_parent() -> None:
+    """Ask Linux to end this process when the process that started it dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    Local sweep workers (joblib's loky processes) otherwise go on computing after the sweep is
+    killed with ``kill -9``. Elsewhere (no ``prctl``), nothing changes.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return
+    if prctl(PR_SET_PDEATHSIG, signal.SIGTERM) == 0 and os.getppid() == INIT_PID:
+        os._exit(1)  # the parent died before the request took effect
+
+
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Console entry point ``coopsim-run``: compose the config with Hydra and call :func:`run`.
@@ -147,6 +166,8 @@ def main(cfg: DictConfig) -> None:
                 raise
             raise SystemExit(f"coopsim-run: {error}") from None
         return
+    if "joblib" in str(hydra_cfg.launcher.get("_target_", "")):
+        die_with_parent()
     try:
         run(cfg)
     except Exception as error:  # recorded, so that the rest of the sweep goes on
