@@ -48,11 +48,29 @@ def test_scenario_comparison_runs_end_to_end_and_compare_draws_every_figure(smal
     names = {path.name for path in written}
     for figure in ("effects", "flows", "map", "paths_gdp_share_Shantou", "paths_talent_share_Shenzhen", "paths_enterprise_share_Shantou"):
         assert {f"{figure}.png", f"{figure}.svg"} <= names, figure
-    assert all(path.stat().st_size > 500 for path in written)
+    assert all(path.stat().st_size > 500 for path in written if path.suffix in (".png", ".svg"))  # figures are drawn
     summary = pd.read_csv(small_comparison / "compare" / "summary.csv")
     deep = summary.query("scenario == 'agreement=deep_cooperation' and city == 'Shantou' and metric == 'gdp_share'")
     assert len(deep) == 1 and deep["seeds"].iloc[0] == 2 and deep["ci_low"].iloc[0] <= deep["effect"].iloc[0] <= deep["ci_high"].iloc[0]
     assert summary.query("scenario == 'agreement=none'")["effect"].isna().all()
+    # sub-centre indicators and a class per scenario (names and columns are the contract)
+    assert {"indicators.csv", "classes.csv", "indicators.png"} <= names
+    indicators = pd.read_csv(small_comparison / "compare" / "indicators.csv")
+    assert list(indicators.columns) == ["scenario", "indicator", "seeds", "mean", "effect", "ci_low", "ci_high"]
+    assert set(indicators["indicator"]) == {
+        "partner_circle_share",
+        "spread_ratio",
+        "circle_gdp_share",
+        "circle_resident_share",
+        "partner_access_rank",
+        "partner_core_access",
+    }
+    start = indicators.query("scenario == 'agreement=none' and indicator == 'partner_circle_share'")["mean"].iloc[0]
+    assert start == pytest.approx(0.460, abs=0.01)  # Shantou's share of Shantou + Chaozhou + Jieyang GDP in 2020: 46.0%
+    classes = pd.read_csv(small_comparison / "compare" / "classes.csv")
+    assert list(classes.columns) == ["scenario", "sub_centre_class"]
+    assert set(classes["scenario"]) == {"agreement=rail", "agreement=investment", "agreement=talent", "agreement=deep_cooperation"}
+    assert set(classes["sub_centre_class"]) <= {"sub_centre_with_spread", "local_primacy", "drained_by_core", "no_effect"}
 
 
 def test_same_sweep_gives_identical_metrics_with_one_or_two_processes(small_comparison, tmp_path):

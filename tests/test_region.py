@@ -84,6 +84,7 @@ def test_a_subset_of_cities_keeps_only_their_links():
         "region.data.cities=[Shantou,Chaozhou,Jieyang,Shanwei]",
         "region.core_city=Shanwei",
         "region.data.sub_centres=[Shantou]",
+        "region.wing=[Shantou,Shanwei]",
     )
     assert set(east.city_names) == {"Shantou", "Shanwei", "Jieyang", "Chaozhou"}
     ends = {frozenset((east.city_names[a], east.city_names[b])) for a, b in east.network.edges()}
@@ -164,3 +165,10 @@ def test_goods_ride_road_and_conventional_rail_services_every_mode():
     assert guangdong.travel_minutes[sz, st] == pytest.approx(60.0)
     guangdong.set_link("Shenzhen", "Shantou", "rail", 120.0, service="agreement")
     assert guangdong.freight_minutes[sz, st] == pytest.approx(120.0)
+
+
+def test_circle_and_wing_name_cities_of_the_region():
+    with pytest.raises(ConfigError, match=r"region.circle\[1\]: expected a city of the region"):
+        region("guangdong", "region.circle=[Shantou,Atlantis]")
+    with pytest.raises(ConfigError, match="region.circle: expected the partner city 'Shantou' among its cities"):
+        region("guangdong", "region.circle=[Chaozhou,Jieyang]")

@@ -29,7 +29,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, save_figures, tomahawk
+from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, run_indicators
+from coopsim.plots import band_paths, effects_chart, flows_matrix, indicator_effects, region_map, save_figures, tomahawk
 from coopsim.progress import progress
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, DamagedRunError, is_complete, verify_run
 from coopsim.sweep import build_index, run_overrides, sweep_runs
@@ -173,7 +174,7 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
             f"{sweep_dir}: {len(incomplete)} of {len(index)} runs are not complete: {names}. "
             "Run the sweep again to finish them, or compare what is there with --allow-missing"
         )
-    wanted = (*PATH_METRICS, *FLOW_METRICS, "gdp", "talent")
+    wanted = (*PATH_METRICS, *FLOW_METRICS, *INDICATOR_METRICS, "gdp", "talent")
     runs, metrics = load_sweep(sweep_dir, wanted)
     out = sweep_dir / "compare"
     out.mkdir(exist_ok=True)
@@ -207,11 +208,44 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
     if "set:region.trade_cost" in runs:
         figures["tomahawk"] = _tomahawk(runs, metrics)
     written += save_figures(figures, out, dpi=FIGURE_DPI)
+    geography = _geography(runs)
+    if geography is not None:
+        table, classes = sub_centre_indicators(runs, metrics, geography, horizon)
+        table.to_csv(out / "indicators.csv", index=False)
+        classes.to_csv(out / "classes.csv", index=False)
+        written += [out / "indicators.csv", out / "classes.csv"]
+        if table["effect"].notna().any():  # a scenario paired with its baseline
+            title = f"sub-centre indicators at quarter {horizon}: effect against no agreement, 95% CI"
+            written += save_figures({"indicators": indicator_effects(table, title)}, out, dpi=FIGURE_DPI)
     summary = horizon_table(metrics, focus, horizon, effects) if focus else runs.groupby("scenario")["seed"].nunique().to_frame("seeds")
     summary.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(_markdown(summary))
     written += [out / "summary.csv", out / "summary.md"]
     return written
+
+
+def _geography(runs: pd.DataFrame) -> Geography | None:
+    """The partner, core, circle and wing named in the runs' region config (None when it names no circle)."""
+    region = yaml.safe_load((runs["run"].iloc[0] / CONFIG_FILE).read_text())["region"]
+    if not region.get("circle") or not region.get("partner_city") or not region.get("core_city"):
+        return None
+    return Geography(region["partner_city"], region["core_city"], tuple(region["circle"]), tuple(region.get("wing") or region["circle"]))
+
+
+def sub_centre_indicators(
+    runs: pd.DataFrame, metrics: pd.DataFrame, geography: Geography, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The indicators table (levels and paired effects) and each scenario's class (:mod:`coopsim.indicators`)."""
+    levels = []
+    for (scenario, seed), data in metrics[metrics["metric"].isin(INDICATOR_METRICS)].groupby(["scenario", "seed"], sort=False):
+        run = runs[(runs["scenario"] == scenario) & (runs["seed"] == seed)].iloc[0]
+        levels.append(
+            {"scenario": scenario, "pairing": run["pairing"], "seed": seed, "agreement": run["agreement"]}
+            | run_indicators(data, geography, horizon)
+        )
+    table = indicator_table(pd.DataFrame(levels), BASELINE_AGREEMENT)
+    share = paired_effects(runs, metrics, "gdp_share", geography.partner, horizon)
+    return table, classify(table, share)
 
 
 def _horizon_map(runs: pd.DataFrame, metrics: pd.DataFrame, horizon: int):

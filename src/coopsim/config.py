@@ -185,6 +185,9 @@ class RegionConfig:
     name: str = MISSING
     core_city: str | None = None
     partner_city: str | None = None
+    circle_name: str | None = None  # the partner's metropolitan circle, for the sub-centre indicators
+    circle: list[str] = field(default_factory=list)  # its cities, the partner among them
+    wing: list[str] = field(default_factory=list)  # the cities whose market access the partner is ranked among
     data: RegionDataConfig | None = None
     cities: dict[str, CityConfig] = field(default_factory=dict)
     links: list[LinkConfig] = field(default_factory=list)

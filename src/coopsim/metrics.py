@@ -79,6 +79,11 @@ def gdp(model) -> np.ndarray:
     return value_added(model.sectors, model.market, model.market_inputs)
 
 
+def market_access(model) -> np.ndarray:
+    """Each city's market access summed over sectors, ``sum_s MA_si`` (Redding & Venables 2004): demand within reach."""
+    return model.market.market_access.sum(axis=0)
+
+
 def gdp_share(model) -> np.ndarray:
     """Each city's share of the region's GDP."""
     value = gdp(model)
@@ -118,6 +123,7 @@ CITY_METRICS: dict[str, Callable] = {
     "real_wage": real_wage,
     "worker_real_wage": worker_real_wage,
     "price_index": price_index,
+    "market_access": market_access,
 }
 
 

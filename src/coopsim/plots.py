@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from coopsim.region_data import LinkRecord, records_to_frame
 
@@ -238,6 +239,9 @@ def band_paths(frame: pd.DataFrame, ylabel: str, ax: Axes | None = None, zero_li
     return ax.figure
 
 
+INDICATOR_PANEL_WIDTH_INCHES = 3.2
+INDICATOR_PANEL_HEIGHT_INCHES = 3.6
+INDICATOR_TICKS = 3  # x ticks per indicator panel, so that small effects stay legible
 EFFECTS_FIGSIZE_INCHES = (10.0, 5.5)
 FLOWS_FIGSIZE_INCHES = (10.0, 4.5)
 TOMAHAWK_FIGSIZE_INCHES = (8.0, 5.0)
@@ -271,6 +275,32 @@ def effects_chart(effects: pd.DataFrame, title: str, ax: Axes | None = None) -> 
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     return ax.figure
+
+
+def indicator_effects(table: pd.DataFrame, title: str) -> Figure:
+    """One panel per sub-centre indicator: each scenario's paired effect with its 95% interval.
+
+    ``table`` has columns ``scenario, indicator, effect, ci_low, ci_high`` (:func:`coopsim.indicators.indicator_table`).
+    """
+    _require_columns(table, ("scenario", "indicator", "effect", "ci_low", "ci_high"), "indicators")
+    table = table.dropna(subset=["effect"])
+    indicators = list(dict.fromkeys(table["indicator"]))
+    figure = Figure(figsize=(INDICATOR_PANEL_WIDTH_INCHES * len(indicators), INDICATOR_PANEL_HEIGHT_INCHES))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(indicators), sharey=True, squeeze=False)[0]
+    for ax, indicator in zip(axes, indicators, strict=True):
+        rows = table[table["indicator"] == indicator]
+        y = np.arange(len(rows))
+        error = np.vstack([rows["effect"] - rows["ci_low"], rows["ci_high"] - rows["effect"]])
+        ax.barh(y, rows["effect"], xerr=np.nan_to_num(error), capsize=2, color="tab:blue")
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(y, rows["scenario"])
+        ax.set_title(indicator, fontsize="small")
+        ax.tick_params(axis="x", labelsize="small")
+        ax.xaxis.set_major_locator(MaxNLocator(INDICATOR_TICKS))
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
 
 
 def flows_matrix(flows: pd.DataFrame, ax: Axes | None = None) -> Figure:

@@ -174,6 +174,12 @@ def build_region(cfg: RegionConfig) -> Region:
         name = getattr(cfg, key)
         if name is not None and name not in region.city_names:
             raise ConfigError(f"region.{key}: expected a city of the region {region.city_names}, got {name!r}")
+    for key in ("circle", "wing"):
+        for k, name in enumerate(getattr(cfg, key)):
+            if name not in region.city_names:
+                raise ConfigError(f"region.{key}[{k}]: expected a city of the region {region.city_names}, got {name!r}")
+    if cfg.circle and cfg.partner_city not in cfg.circle:
+        raise ConfigError(f"region.circle: expected the partner city {cfg.partner_city!r} among its cities, got {list(cfg.circle)}")
     region.core = region.index(cfg.core_city) if cfg.core_city is not None else None
     region.partner = region.index(cfg.partner_city) if cfg.partner_city is not None else None
     return region
