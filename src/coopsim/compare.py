@@ -24,12 +24,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
-from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, run_indicators
+from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, mean_interval, run_indicators
 from coopsim.plots import band_paths, effects_chart, flows_matrix, indicator_effects, region_map, save_figures, tomahawk
 from coopsim.progress import progress
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, DamagedRunError, is_complete, verify_run
@@ -48,7 +46,6 @@ FLOW_METRICS = (
     "exits_loss",
     "relocations_in",
 )
-CONFIDENCE = 0.95
 FIGURE_DPI = 110
 
 
@@ -115,7 +112,7 @@ def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city:
         joined = data.set_index(["pairing", "seed"])["value"].to_frame("value").join(base.rename("baseline"), how="inner")
         diff = (joined["value"] - joined["baseline"]).to_numpy()
         pct = 100.0 * diff / joined["baseline"].to_numpy()
-        (mean, low, high), (pct_mean, pct_low, pct_high) = _mean_interval(diff), _mean_interval(pct)
+        (mean, low, high), (pct_mean, pct_low, pct_high) = mean_interval(diff), mean_interval(pct)
         rows.append(
             {
                 "scenario": scenario,
@@ -134,16 +131,6 @@ def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city:
 
 
 EFFECT_COLUMNS = ["scenario", "metric", "city", "seeds", "effect", "ci_low", "ci_high", "effect_pct", "pct_low", "pct_high"]
-
-
-def _mean_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and its two-sided :data:`CONFIDENCE` interval from the t distribution."""
-    n = len(values)
-    if n == 0:
-        return np.nan, np.nan, np.nan
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-    return mean, mean - half, mean + half
 
 
 def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: pd.DataFrame) -> pd.DataFrame:

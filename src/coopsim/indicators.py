@@ -96,7 +96,8 @@ def indicator_table(levels: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 )
             else:
                 effect = joined[indicator] - joined[f"{indicator}_base"]
-            mean, low, high = mean_interval(np.asarray(effect, dtype=float))
+            effect = np.asarray(effect, dtype=float)
+            mean, low, high = mean_interval(effect[np.isfinite(effect)])  # a seed whose partner did not move has no ratio
             rows.append(
                 {
                     "scenario": scenario,
@@ -112,14 +113,12 @@ def indicator_table(levels: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
 
 def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and a 95% confidence interval (t distribution); NaN when fewer than two finite values."""
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
+    """Mean and its two-sided :data:`CONFIDENCE` interval from the t distribution (NaN interval below two values)."""
+    n = len(values)
+    if n == 0:
         return np.nan, np.nan, np.nan
     mean = float(values.mean())
-    if len(values) < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
     return mean, mean - half, mean + half
 
 

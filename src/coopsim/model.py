@@ -31,7 +31,7 @@ from coopsim.agents.enterprise import (
     understaffed_closures,
 )
 from coopsim.agents.labour import Talent, Worker, new_labour_population
-from coopsim.agents.migration import location_utility, migration_choices, moving_cost_matrix, people_by_city
+from coopsim.agents.migration import location_utility, migration_choices, moving_cost_matrix, people_by_city, travel_cost_matrix
 from coopsim.apportion import largest_remainder
 from coopsim.calibration import Calibration, CalibrationTargets, calibrate_region, log_real_wage, scaled_sectors
 from coopsim.config import CoopsimConfig, validate
@@ -40,12 +40,9 @@ from coopsim.economy.knowledge import spillover_access, spillover_productivity
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
 from coopsim.metrics import MetricsRecorder
 from coopsim.random_streams import RandomStreams
-from coopsim.region import build_region
+from coopsim.region import QUARTERS_PER_YEAR, build_region
 
 log = logging.getLogger(__name__)
-
-QUARTERS_PER_YEAR = 4
-MINUTES_PER_HOUR = 60.0
 
 
 def sector_parameters(cfg: CoopsimConfig) -> SectorParameters:
@@ -579,9 +576,7 @@ class RegionalEconomy(mesa.Model):
     def enterprise_moving_cost(self) -> np.ndarray:
         """Enterprises' one-off relocation cost matrix in quarters of revenue (K, K): fixed plus per hour of travel."""
         p = self.economy.enterprise
-        cost = p.relocation_cost + p.relocation_cost_per_hour * self.region.travel_minutes / MINUTES_PER_HOUR
-        np.fill_diagonal(cost, 0.0)
-        return cost
+        return travel_cost_matrix(self.region.travel_minutes, p.relocation_cost, p.relocation_cost_per_hour)
 
     def association_cost_multiplier(self) -> np.ndarray | None:
         """Rows of relocation-cost multipliers per association, plus a last row of ones for non-members."""

@@ -17,8 +17,7 @@ from coopsim.agents.choice import pairwise_logit_revision
 from coopsim.agents.population import ArrayPopulation
 from coopsim.config import EnterpriseConfig
 from coopsim.economy.market import MarketSolution, SectorParameters
-
-QUARTERS_PER_YEAR = 4
+from coopsim.region import QUARTERS_PER_YEAR
 
 ENTERPRISE_COLUMNS = {
     "city": np.int64,

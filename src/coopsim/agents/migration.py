@@ -35,8 +35,8 @@ import numpy as np
 from coopsim.agents.choice import pairwise_revision
 from coopsim.agents.population import ArrayPopulation
 from coopsim.config import ConfigError, LabourGroupConfig
+from coopsim.region_data import MINUTES_PER_HOUR
 
-MINUTES_PER_HOUR = 60.0
 AMENITY_TOLERANCE = 1e-12  # largest change of log population shares at which the inversion stops
 AMENITY_MAX_ITERATIONS = 20_000
 
@@ -58,7 +58,12 @@ def moving_cost_matrix(travel_minutes: np.ndarray, group: LabourGroupConfig) -> 
     The settlement barrier stands for the hukou: a migrant without local registration loses
     access to public services (Tombe & Zhu 2019; Ma & Tang 2020).
     """
-    cost = group.moving_cost + group.settlement_barrier + group.moving_cost_per_hour * travel_minutes / MINUTES_PER_HOUR
+    return travel_cost_matrix(travel_minutes, group.moving_cost + group.settlement_barrier, group.moving_cost_per_hour)
+
+
+def travel_cost_matrix(travel_minutes: np.ndarray, fixed: float, per_hour: float) -> np.ndarray:
+    """Cost of moving from i to j, ``fixed + per_hour * hours_ij`` off the diagonal, 0 on it (Sjaastad 1962)."""
+    cost = fixed + per_hour * travel_minutes / MINUTES_PER_HOUR
     np.fill_diagonal(cost, 0.0)
     return cost
 

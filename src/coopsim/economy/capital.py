@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-QUARTERS_PER_YEAR = 4
+from coopsim.region import QUARTERS_PER_YEAR
 
 
 def initial_capital_stock(quarterly_gdp: np.ndarray, capital_output_ratio: float, numeraire_per_budget_unit: float) -> np.ndarray:
