@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from coopsim.agents.migration import choice_probabilities
 from coopsim.config import ConfigError
 from coopsim.region import build_region, quarter_of
-from coopsim.region_data import load_cities, provincial_totals
+from coopsim.region_data import DataError, load_cities, provincial_totals
 from coopsim.runner import build_model, compose_config, simulate
 
 
@@ -65,7 +65,9 @@ def test_population_and_gdp_scaled_from_data(guangdong):
     assert people.sum() == pytest.approx(sum(r.population_10k for r in records) * 1e4)
     assert people.sum() == pytest.approx(totals["population_10k"] * 1e4, rel=1e-5)
     assert guangdong.gdp_2020.sum() == pytest.approx(totals["gdp_100m_yuan"], abs=0.05)
-    assert guangdong.talent.sum() / people.sum() == pytest.approx(0.157)
+    # talent is the census's 19.7829 million tertiary-educated residents (15,699 per 100,000)
+    assert guangdong.talent.sum() == pytest.approx(totals["tertiary_10k"] * 1e4)
+    assert guangdong.talent.sum() / people.sum() == pytest.approx(0.15699, abs=1e-5)
     assert guangdong.groups.count("PRD core") == 9
 
 
@@ -90,6 +92,36 @@ def test_a_subset_of_cities_keeps_only_their_links():
     ends = {frozenset((east.city_names[a], east.city_names[b])) for a, b in east.network.edges()}
     assert all(pair <= set(east.city_names) for pair in ends)
     assert np.all(np.isfinite(east.travel_minutes))
+
+
+def test_talent_follows_the_census_and_enterprises_follow_talent(guangdong):
+    """Each city's talent is its census tertiary-educated residents; the six cities without a figure share the province's
+    remainder (richer ones a higher rate); enterprise agents are split by talent."""
+    records = {r.name: r for r in load_cities()}
+    rate = guangdong.talent / (guangdong.talent + guangdong.workers) * 1e5
+    for k, name in enumerate(guangdong.city_names):
+        if records[name].tertiary_per_100k is not None:
+            assert rate[k] == pytest.approx(records[name].tertiary_per_100k, rel=1e-9)
+    fallback = guangdong.fallbacks["tertiary_per_100k_2020"]
+    assert fallback == ["Foshan", "Huizhou", "Jiangmen", "Zhaoqing", "Yangjiang", "Heyuan"]
+    by_rate = sorted(fallback, key=lambda name: rate[guangdong.index(name)])
+    by_gdp_per_resident = sorted(fallback, key=lambda name: records[name].gdp_100m_yuan / records[name].population_10k)
+    assert by_rate == by_gdp_per_resident
+    assert guangdong.enterprises / guangdong.enterprises.sum() == pytest.approx(guangdong.talent / guangdong.talent.sum(), abs=1e-4)
+    # the census differs from a GDP-share allocation by tens of percent (Jieyang: 0.62 of it, Guangzhou: 1.14)
+    by_gdp = guangdong.talent.sum() * guangdong.gdp_2020 / guangdong.gdp_2020.sum()
+    assert guangdong.talent[guangdong.index("Jieyang")] / by_gdp[guangdong.index("Jieyang")] < 0.7
+    assert guangdong.talent[guangdong.index("Guangzhou")] / by_gdp[guangdong.index("Guangzhou")] > 1.1
+
+
+def test_wage_targets_are_the_table_or_the_regional_fallback(guangdong):
+    records = {r.name: r for r in load_cities()}
+    totals = provincial_totals()
+    assert guangdong.wage_2020[guangdong.index("Shenzhen")] == 11620
+    east_wing = 79156 * totals["wage_on_post_yuan"] / totals["wage_employed_yuan"] / 12
+    assert guangdong.wage_2020[guangdong.index("Shantou")] == pytest.approx(east_wing)
+    assert set(guangdong.fallbacks["wage_monthly_yuan_2020"]) == {name for name, r in records.items() if r.wage_monthly_yuan is None}
+    assert len(guangdong.fallbacks["wage_monthly_yuan_2020"]) == 10
 
 
 @pytest.mark.parametrize("name", ["guangdong", "shenzhen_shantou"])
@@ -172,3 +204,122 @@ def test_circle_and_wing_name_cities_of_the_region():
         region("guangdong", "region.circle=[Shantou,Atlantis]")
     with pytest.raises(ConfigError, match="region.circle: expected the partner city 'Shantou' among its cities"):
         region("guangdong", "region.circle=[Chaozhou,Jieyang]")
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+    model = build_model(compose_config("steps=1"))
+    yield model
+    model.release()
+
+
+def test_talent_wages_follow_the_observed_wage_gradient(calibrated):
+    """Talent wages at step 0 follow the 2020 average wages across cities: Shenzhen and Guangzhou pay talent more than
+    Shantou and Meizhou, and Shenzhen/Shantou is within 1% of the data's ratio (11,620 / 6,735 yuan a month)."""
+    region, wage = calibrated.region, calibrated.market.wage
+    at = {name: wage[region.index(name)] for name in ("Shenzhen", "Guangzhou", "Shantou", "Meizhou")}
+    assert min(at["Shenzhen"], at["Guangzhou"]) > max(at["Shantou"], at["Meizhou"])
+    data_ratio = region.wage_2020[region.index("Shenzhen")] / region.wage_2020[region.index("Shantou")]
+    assert data_ratio == pytest.approx(1.725, abs=0.001)
+    assert at["Shenzhen"] / at["Shantou"] == pytest.approx(data_ratio, rel=0.01)
+    assert np.max(np.abs(calibrated.calibration.talent_wage_error)) < calibrated.cfg.region.data.wage_tolerance
+
+
+def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrated):
+    from coopsim.calibration import calibration_report, format_report
+
+    report = calibration_report(calibrated)
+    assert list(report.columns) == ["target", "city", "data", "model", "error", "fallback"]
+    assert set(report["target"]) == {"gdp_share", "talent_share_of_residents", "talent_wage_vs_core", "skill_premium"}
+    fitted = report.dropna(subset=["data"]).groupby("target")["error"].apply(lambda e: e.abs().max())
+    assert fitted["gdp_share"] < 0.02 and fitted["talent_share_of_residents"] < 0.01 and fitted["talent_wage_vs_core"] < 0.02
+    flagged = report.query("target == 'talent_wage_vs_core' and fallback")["city"]
+    assert set(flagged) == set(calibrated.region.fallbacks["wage_monthly_yuan_2020"])
+    text = format_report(report, calibrated.calibration, calibrated.region.fallbacks)
+    assert "talent_wage_vs_core: largest" in text and "fallback for wage_monthly_yuan_2020" in text and "Shantou" in text
+
+
+def test_a_wage_that_leaves_no_room_for_the_outside_sector_is_named(tmp_path):
+    """A city whose wage target makes its enterprises' revenue exceed its GDP cannot be fitted: the error names it."""
+    import shutil
+    from importlib import resources
+
+    data = resources.files("coopsim.data")
+    rows = data.joinpath("guangdong_cities.csv").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    column, status = header.index("wage_monthly_yuan_2020"), header.index("wage_status")
+    line = next(k for k, row in enumerate(rows) if row.startswith("Meizhou,"))
+    cells = rows[line].split(",")
+    cells[column], cells[status] = "45000", "secondary"
+    rows[line] = ",".join(cells)
+    (tmp_path / "cities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    shutil.copy(str(data.joinpath("guangdong_cities_SOURCES.md")), tmp_path / "cities_SOURCES.md")
+    cfg = compose_config("steps=1", f"region.data.cities_table={tmp_path / 'cities.csv'}", "region.data.calibration_max_rounds=60")
+    with pytest.raises(ConfigError, match=r"region.data.calibration_max_rounds.*squeezed out in \['Meizhou'\]"):
+        build_model(cfg)
+
+
+def test_trend_growth_is_relative_to_the_region_and_averages_to_zero():
+    from coopsim.calibration import relative_resident_growth
+
+    residents_2020, residents_2010 = np.array([168.5, 100.0, 91.3]), np.array([100.0, 100.0, 100.0])
+    growth = relative_resident_growth(residents_2020, residents_2010)
+    region = (residents_2020.sum() / residents_2010.sum()) ** (1 / 40)
+    assert growth[0] == pytest.approx(1.685 ** (1 / 40) / region - 1)
+    assert growth[0] > 0 > growth[2]
+
+
+def test_the_trend_makes_the_2010s_relative_growth_continue_at_step_0_and_fades(calibrated):
+    """Expected flows at step 0 move each city's people by its 2010-2020 growth relative to the region (both groups);
+    the drift halves every trend_half_life_years."""
+    from coopsim.calibration import relative_resident_growth
+
+    model, data = calibrated, calibrated.cfg.region.data
+    growth = relative_resident_growth(model.region.talent + model.region.workers, model.region.population_2010)
+    for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
+        config = getattr(model.economy, group)
+        utility = model.log_real_wage(group) + model.base_amenity[group] + model.amenity_trend[group]
+        choice = choice_probabilities(utility, model.moving_cost(group), config.migration_elasticity)
+        expected = (1 - config.migration_rate) * people + config.migration_rate * (people @ choice)
+        wanted = growth - np.sum(people * growth) / people.sum()
+        assert expected / people - 1.0 == pytest.approx(wanted, abs=2e-4)
+        assert np.all(np.abs(model.amenity_trend[group]) > 0)
+    shenzhen, meizhou = model.region.index("Shenzhen"), model.region.index("Meizhou")
+    assert growth[shenzhen] > 0.005 and growth[meizhou] < -0.005  # per quarter
+    quarters = round(4 * data.trend_half_life_years)
+    model.steps = quarters  # the fade depends only on the quarter
+    model.drift_amenities()
+    halfway = model.base_amenity["talent"] + 0.5 * model.amenity_trend["talent"]
+    assert model.amenity["talent"] == pytest.approx(halfway)
+
+
+def test_without_a_trend_the_baseline_stays_near_its_2020_shares_and_with_it_the_2010s_continue():
+    def resident_shares(trend: str):
+        _, metrics = simulate(compose_config("steps=12", f"region.data.trend={trend}"))
+        residents = metrics.query("metric == 'residents'").pivot(index="step", columns="city", values="value")
+        return residents.div(residents.sum(axis=1), axis=0)
+
+    trend, flat = resident_shares("true"), resident_shares("false")
+    assert trend.loc[12, "Shenzhen"] / trend.loc[0, "Shenzhen"] > 1.03  # +3.4% a year relative in the 2010s, fading
+    assert trend.loc[12, "Meizhou"] / trend.loc[0, "Meizhou"] < 0.97
+    assert abs(flat.loc[12, "Shenzhen"] / flat.loc[0, "Shenzhen"] - 1) < 0.02
+
+
+def test_a_trend_without_2010_figures_is_named(tmp_path):
+    import shutil
+    from importlib import resources
+
+    data = resources.files("coopsim.data")
+    text = data.joinpath("guangdong_cities.csv").read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    column, status = header.index("population_2010_census"), header.index("population_2010_status")
+    line = next(k for k, row in enumerate(text) if row.startswith("Shantou,"))
+    cells = text[line].split(",")
+    cells[column], cells[status] = "", ""
+    text[line] = ",".join(cells)
+    (tmp_path / "cities.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    shutil.copy(str(data.joinpath("guangdong_cities_SOURCES.md")), tmp_path / "cities_SOURCES.md")
+    table = f"region.data.cities_table={tmp_path / 'cities.csv'}"
+    with pytest.raises(DataError, match=r"field 'population_2010_census': expected a figure for every city.*\['Shantou'\]"):
+        build_region(OmegaConf.to_object(compose_config(table)).region)
+    assert build_region(OmegaConf.to_object(compose_config(table, "region.data.trend=false")).region).population_2010 is None

@@ -103,6 +103,47 @@ def test_a_status_without_a_census_figure_is_refused(tmp_path):
         rd.load_cities(path)
 
 
+def test_wages_carry_their_status_and_the_missing_ones_are_listed(cities):
+    """2020 average monthly wages (urban non-private units, on-post employees) for 11 cities, each with a status."""
+    by_name = {city.name: city for city in cities}
+    missing = {name for name, city in by_name.items() if city.wage_monthly_yuan is None}
+    assert missing == {"Shantou", "Shaoguan", "Meizhou", "Yangjiang", "Zhanjiang", "Maoming", "Qingyuan", "Chaozhou", "Jieyang", "Yunfu"}
+    assert all(by_name[name].wage_status is None for name in missing)
+    assert by_name["Shenzhen"].wage_monthly_yuan == 11620 and by_name["Shenzhen"].wage_status == "secondary"
+    # Shenzhen's annual figure from its own bulletin, 139,436 yuan, is twelve times the table's monthly one (SOURCES, WAGE-SZ)
+    assert 139436 / 12 == pytest.approx(by_name["Shenzhen"].wage_monthly_yuan, abs=0.5)
+
+
+def test_census_fallback_shares_the_provincial_remainder(cities):
+    totals = rd.provincial_totals()
+    talent, fallback = rd.census_talent(cities, totals, rd.CITIES_SOURCES_FILE)
+    assert sum(talent) == pytest.approx(totals["tertiary_10k"] * 1e4)
+    assert fallback == [city.name for city in cities if city.tertiary_per_100k is None]
+    rate = {city.name: t / (city.population_10k * 1e4) for city, t in zip(cities, talent, strict=True)}
+    assert rate["Foshan"] > rate["Heyuan"]  # the richer city without a figure gets the higher rate
+    assert all(0.0 < value < 0.3 for value in rate.values())
+
+
+def test_wage_fallback_is_the_regional_average_on_the_on_post_basis(cities):
+    totals, regional = rd.provincial_totals(), rd.regional_wages()
+    assert regional == {"PRD core": 112955, "east wing": 79156, "west wing": 87720, "north zone": 87526}
+    wages, fallback = rd.city_wages(cities, totals, regional, rd.CITIES_SOURCES_FILE)
+    at = dict(zip((city.name for city in cities), wages, strict=True))
+    assert at["Shantou"] == pytest.approx(79156 * 110324 / 108045 / 12)
+    assert at["Meizhou"] == pytest.approx(87526 * 110324 / 108045 / 12)
+    assert at["Heyuan"] == 7208  # its own figure
+    assert "Heyuan" not in fallback and "Meizhou" in fallback
+
+
+def test_a_fallback_without_its_regional_figure_is_named(cities):
+    totals = rd.provincial_totals()
+    regional = {key: value for key, value in rd.regional_wages().items() if key != "north zone"}
+    with pytest.raises(DataError, match=r"SOURCES.md: field 'north_zone': expected north_zone=<yuan>.*Shaoguan has no wage"):
+        rd.city_wages(cities, totals, regional, rd.CITIES_SOURCES_FILE)
+    with pytest.raises(DataError, match=r"field 'tertiary_10k': expected tertiary_10k=<number>"):
+        rd.census_talent(cities, {"population_10k": 1.0, "gdp_100m_yuan": 1.0}, rd.CITIES_SOURCES_FILE)
+
+
 def test_sector_shares_are_all_or_nothing_and_sum_to_100(cities):
     with_shares = {city.name for city in cities if city.primary_pct is not None}
     assert with_shares == {"Guangzhou", "Shenzhen", "Chaozhou"}
@@ -150,12 +191,16 @@ def test_missing_column_names_file_and_column(tmp_path):
         ("population_10k_2020", "0", "population_10k_2020", "expected a number > 0"),
         ("gdp_100m_yuan_2020", "10816470", "gdp_100m_yuan_2020", "yuan per resident"),
         ("tertiary_status", "", "tertiary_status", "one of"),
+        ("wage_monthly_yuan_2020", "139436", "wage_monthly_yuan_2020", "an average monthly wage in yuan"),
+        ("wage_status", "", "wage_status", "one of"),
+        ("population_2010_census", "1035.79", "population_2010_census", "times as many residents in 2020"),
+        ("population_2010_status", "", "population_2010_status", "one of"),
     ],
 )
 def test_malformed_city_row_names_file_row_and_field(tmp_path, column, value, field, expected):
     rows = packaged_rows(rd.CITIES_FILE)
     # row 3 (Shenzhen) has sector shares and a census figure; rows are file lines, header = 1
-    line = 3 if column in ("tertiary_pct", "tertiary_status") else 5
+    line = 3 if column in ("tertiary_pct", "tertiary_status", "wage_monthly_yuan_2020", "wage_status") else 5
     rows[line - 1][rows[0].index(column)] = value
     path = tmp_path / "bad_cities.csv"
     write_rows(path, rows)

@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+from omegaconf import OmegaConf
 
 from coopsim import api
 from coopsim.compare import IncompleteSweepError, compare
 from coopsim.config import ConfigError
 from coopsim.model import ImplausibleStateError
+from coopsim.region import region_inputs
 from coopsim.region_data import DataError, load_cities
 from coopsim.results import DamagedRunError, is_complete, reuse_mismatch, verify_run
 from coopsim.runner import build_model, compose_config, run
@@ -23,6 +25,7 @@ from coopsim.sweep import INDEX_FILE, OVERRIDES_FILE, update_index
 
 APP = [sys.executable, "-c", "from coopsim.runner import main; main()"]
 PACKAGED_CITIES = Path(__file__).resolve().parents[1] / "src" / "coopsim" / "data" / "guangdong_cities.csv"
+PACKAGED_SOURCES = PACKAGED_CITIES.with_name("guangdong_cities_SOURCES.md")
 
 
 def status(run_dir: Path) -> dict:
@@ -43,6 +46,8 @@ def test_an_edited_data_table_is_not_reused(tmp_path):
     """Case 2: the same config with an edited cities table (its SHA-256 differs) is run again."""
     table = tmp_path / "my_cities.csv"
     table.write_text(PACKAGED_CITIES.read_text(encoding="utf-8"), encoding="utf-8")
+    sources = tmp_path / "my_cities_SOURCES.md"
+    sources.write_text(PACKAGED_SOURCES.read_text(encoding="utf-8"), encoding="utf-8")
     cfg = compose_config("steps=2", f"region.data.cities_table={table}")
     out = run(cfg, tmp_path / "run")
     before = status(out)["inputs"]["region.data.cities_table"]
@@ -52,6 +57,18 @@ def test_an_edited_data_table_is_not_reused(tmp_path):
     run(cfg, out)
     after = status(out)["inputs"]["region.data.cities_table"]
     assert after["sha256"] != before["sha256"]
+    # its SOURCES file (provincial totals and regional wages for the cities without a figure) is an input too
+    assert status(out)["inputs"]["region.data.cities_table:sources"]["path"] == str(sources)
+    sources.write_text(sources.read_text(encoding="utf-8").replace("east_wing=79156", "east_wing=79000"), encoding="utf-8")
+    assert reuse_mismatch(out, (out / "config.yaml").read_text(), region_inputs(OmegaConf.to_object(cfg.region))) is not None
+
+
+def test_a_user_table_without_its_sources_file_is_named(tmp_path):
+    """Cities without a census or wage figure need the SOURCES file beside the table: its absence is named."""
+    table = tmp_path / "lonely_cities.csv"
+    table.write_text(PACKAGED_CITIES.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"lonely_cities_SOURCES.md: expected the SOURCES file beside lonely_cities.csv"):
+        run(compose_config("steps=1", f"region.data.cities_table={table}"), tmp_path / "run")
 
 
 def test_a_relative_table_path_means_the_file_where_the_user_runs(tmp_path, monkeypatch):
@@ -59,6 +76,7 @@ def test_a_relative_table_path_means_the_file_where_the_user_runs(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     edited = tmp_path / "guangdong_cities.csv"
     edited.write_text(PACKAGED_CITIES.read_text(encoding="utf-8").replace("2730.58", "2700.00"), encoding="utf-8")
+    (tmp_path / "guangdong_cities_SOURCES.md").write_text(PACKAGED_SOURCES.read_text(encoding="utf-8"), encoding="utf-8")
     out = run(compose_config("steps=1", "region.data.cities_table=./guangdong_cities.csv"), tmp_path / "run")
     used = status(out)["inputs"]["region.data.cities_table"]
     assert Path(used["path"]).resolve() == edited.resolve()

@@ -8,18 +8,29 @@ at rest:
 * the productivity ``b_i`` of each city's outside sector (the freely traded numeraire made by
   workers and land) is chosen so that each city's GDP share matches its 2020 share;
 * each (sector, city) productivity ``z_si`` is chosen so that its enterprises, as many as the
-  region's configured agents split by GDP and sector shares, make zero profit on average
-  (free entry, FKV 1999 eq. 4.16): there is no entry or exit at rest;
+  region's configured agents split by talent and sector shares, make zero profit on average
+  (free entry, FKV 1999 eq. 4.16): there is no entry or exit at rest. At zero profit a city's
+  enterprises employ exactly its talent whatever the wage (fixed and variable talent are both
+  proportional to revenue over the wage), so break-even sets only the relative productivity of
+  a city's sectors; the level of a city's productivity sets its talent wage, and is chosen so
+  that talent wages follow the cities' observed wage ratios (data regions with
+  ``fit_wage_gradient``), or is equal across cities;
 * each sector's talent per enterprise for fixed costs is scaled so that the sector as a whole
   breaks even: with Cobb-Douglas spending its operating profit is ``mu_s Y / sigma`` whatever
   its productivity, so only fixed costs can set its zero-profit level, while ``z_si`` (one
   normalisation per sector) places enterprises across cities;
 * each labour group's amenities make its 2020 distribution the rest point of its migration
   flows (:func:`coopsim.agents.migration.stationary_amenity`): gross flows are positive,
-  expected net flows zero (with the textbook pairwise protocol: equal utility, Roback 1982).
+  expected net flows zero (with the textbook pairwise protocol: equal utility, Roback 1982);
+* with a trend (data regions with ``trend``), a drift of each group's amenities makes each city's
+  2010-2020 census growth of residents relative to the region's continue at step 0: the
+  amenities at which one round of decisions brings each city ``L_j (1 + g_j / m)`` people
+  (``g_j`` its relative quarterly growth, ``m`` the share of cohorts deciding a quarter), less
+  the stationary ones. The model lets this drift fade with a stated half-life.
 
 The iteration is a damped fixed point on ``b``, ``z`` and the fixed-talent scales, each
-updated from the market solution of the previous round.
+updated from the market solution of the previous round. :func:`calibration_report` tabulates
+each target against its fit; ``python -m coopsim.calibration`` prints it for the default region.
 """
 
 from __future__ import annotations
@@ -27,16 +38,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from coopsim.agents.migration import moving_cost_matrix, stationary_amenity
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
-from coopsim.region import Region
+from coopsim.region import QUARTERS_PER_YEAR, Region
+from coopsim.region_data import CENSUS_INTERVAL_YEARS
 
 OUTSIDE_STEP = 0.5  # geometric damping of the update of the outside sector's productivity
 OUTSIDE_FLOOR = 0.5  # a round may at most halve a city's outside-sector productivity
 PRODUCTIVITY_STEP = 0.5  # geometric damping of the update of (sector, city) productivity
+WAGE_STEP = 0.5  # geometric damping of the update of a city's productivity level towards its talent-wage target
 STEADY_STATE_BREAK_EVEN_TOLERANCE = 0.01  # inline regions started at rest: as region.data.break_even_tolerance
 STEADY_STATE_MAX_ROUNDS = 400
 
@@ -51,7 +65,9 @@ class Calibration:
     fixed_talent_scale: np.ndarray  # (S,)
     amenity: dict[str, np.ndarray]  # labour group -> (K,) amenities
     gdp_share_error: np.ndarray  # (K,) relative error of the model's GDP shares at the fit
+    talent_wage_error: np.ndarray  # (K,) relative error of each city's talent wage relative to the region's (0 if not fitted)
     rounds: int
+    amenity_trend: dict[str, np.ndarray]  # labour group -> (K,) amenity drift at step 0 (zeros without a trend)
 
 
 def scaled_sectors(sectors: SectorParameters, scale) -> SectorParameters:
@@ -61,23 +77,30 @@ def scaled_sectors(sectors: SectorParameters, scale) -> SectorParameters:
 
 @dataclass(frozen=True)
 class CalibrationTargets:
-    """What to fit and how closely: GDP shares (None: keep outside productivity at 1), break-even, rounds."""
+    """What to fit and how closely: GDP shares (None: keep outside productivity at 1), talent-wage ratios (None: equal
+    productivity levels across cities), break-even, rounds."""
 
     gdp_share: np.ndarray | None
     gdp_tolerance: float
     break_even_tolerance: float
     max_rounds: int
     enterprises: int
+    talent_wage: np.ndarray | None = None  # (K,) observed wages; only their ratios are fitted
+    wage_tolerance: float = np.inf
+    resident_growth: np.ndarray | None = None  # (K,) quarterly growth of residents relative to the region's, to carry on
 
     @classmethod
     def from_data(cls, region: Region, data: RegionDataConfig) -> CalibrationTargets:
-        """Targets of a data region: its 2020 GDP shares, with the config's tolerances."""
+        """Targets of a data region: its 2020 GDP shares and (with ``fit_wage_gradient``) wage ratios, with the config's tolerances."""
         return cls(
             region.gdp_2020 / region.gdp_2020.sum(),
             data.calibration_tolerance,
             data.break_even_tolerance,
             data.calibration_max_rounds,
             data.enterprise_agents,
+            region.wage_2020 if data.fit_wage_gradient else None,
+            data.wage_tolerance,
+            relative_resident_growth(region.talent + region.workers, region.population_2010) if data.trend else None,
         )
 
     @classmethod
@@ -105,6 +128,7 @@ def calibrate_region(
     power = np.ones_like(counts, dtype=float)  # z_si ** (sigma - 1)
     market = None
     error = np.full(K, np.inf)
+    wage_error = np.zeros(K)
     for rounds in range(1, targets.max_rounds + 1):  # noqa: B007 (reported in the result)
         scaled = scaled_sectors(sectors, scale)
         _check_staffing(scaled, counts, region, economy.enterprise.staffing_margin)
@@ -114,29 +138,42 @@ def calibrate_region(
         operating = mean_entrant_mass * power * market.revenue_per_mass(scaled) / scaled.sigma[:, None]
         fixed = scaled.fixed_talent[:, None] * market.wage[None, :]
         profit_error = np.where(occupied, operating / fixed - 1.0, 0.0)
-        if np.max(np.abs(error)) < targets.gdp_tolerance and np.max(np.abs(profit_error)) < targets.break_even_tolerance:
+        if targets.talent_wage is not None:
+            wage_error = relative_wage_error(market.wage, targets.talent_wage, region.talent)
+        if (
+            np.max(np.abs(error)) < targets.gdp_tolerance
+            and np.max(np.abs(profit_error)) < targets.break_even_tolerance
+            and np.max(np.abs(wage_error)) < targets.wage_tolerance
+        ):
             break
-        ratio = fixed / np.maximum(operating, 1e-300)
-        power = power * ratio**PRODUCTIVITY_STEP
+        log_ratio = np.log(fixed / np.maximum(operating, 1e-300))
+        if targets.talent_wage is None:
+            power = power * np.exp(PRODUCTIVITY_STEP * log_ratio)
+        else:
+            # break-even places a city's sectors relative to each other; the city's level follows its wage target
+            city_mean = np.sum(log_ratio * counts, axis=0) / np.maximum(counts.sum(axis=0), 1)
+            within_city = PRODUCTIVITY_STEP * (log_ratio - city_mean[None, :])
+            power = power * np.exp(within_city - WAGE_STEP * np.log1p(wage_error)[None, :])
         power = power / (np.sum(power * counts, axis=1, keepdims=True) / counts.sum(axis=1, keepdims=True))
         sector_ratio = (operating * counts).sum(axis=1) / (fixed * counts).sum(axis=1)
         scale = scale * sector_ratio**PRODUCTIVITY_STEP
         if target is not None:
             # the outside sector's output should make up the gap to the city's target GDP
             wanted = target * gdp.sum() - market.revenue.sum(axis=0)
-            wanted = np.maximum(wanted, OUTSIDE_FLOOR * market.outside_output)
+            wanted = np.maximum(wanted, np.maximum(OUTSIDE_FLOOR * market.outside_output, MIN_OUTSIDE_SHARE * target * gdp.sum()))
             outside = outside * (wanted / market.outside_output) ** OUTSIDE_STEP
     else:
         raise ConfigError(
             f"region.data.calibration_max_rounds: calibration did not reach its tolerances in {targets.max_rounds} rounds "
-            f"(largest GDP-share error {np.max(np.abs(error)):.3g}, largest break-even error {np.max(np.abs(profit_error)):.3g})"
+            f"(largest GDP-share error {np.max(np.abs(error)):.3g}, largest break-even error {np.max(np.abs(profit_error)):.3g}, "
+            f"largest talent-wage error {np.max(np.abs(wage_error)):.3g}){_squeezed(market, target, gdp, region)}"
         )
     people = {"talent": region.talent, "workers": region.workers}
     wages = {
         "talent": market.entrant_wage if economy.talent.utility_wage == "free_entry" else market.wage,
         "workers": market.worker_wage,
     }
-    amenity = {}
+    amenity, trend = {}, {}
     for group, group_people in people.items():
         config = getattr(economy, group)
         utility = log_real_wage(
@@ -144,8 +181,125 @@ def calibrate_region(
         )
         moving_cost = moving_cost_matrix(region.travel_minutes, config)
         amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
+        trend[group] = np.zeros(K)
+        if targets.resident_growth is not None:
+            growth = targets.resident_growth - np.sum(group_people * targets.resident_growth) / np.sum(group_people)
+            arriving = group_people * (1.0 + growth / config.migration_rate)
+            trending = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}", arriving=arriving)
+            trend[group] = trending - amenity[group]
     productivity = power ** (1.0 / (scaled.sigma[:, None] - 1.0))
-    return Calibration(outside, productivity, counts, scale, amenity, error, rounds)
+    return Calibration(outside, productivity, counts, scale, amenity, error, wage_error, rounds, trend)
+
+
+def relative_resident_growth(residents_2020: np.ndarray, residents_2010: np.ndarray | None) -> np.ndarray:
+    """Each city's average quarterly growth of residents between the 2010 and 2020 censuses relative to the region's (K,).
+
+    ``(L20_i / L10_i) ** (1 / 40) / (sum L20 / sum L10) ** (1 / 40) - 1``: the censuses are ten years apart to the day.
+    """
+    if residents_2010 is None:
+        raise ConfigError("region.data.trend: the region's table has no 2010 census population (population_2010_census)")
+    quarters = QUARTERS_PER_YEAR * CENSUS_INTERVAL_YEARS
+    own = (residents_2020 / residents_2010) ** (1.0 / quarters)
+    region = (residents_2020.sum() / residents_2010.sum()) ** (1.0 / quarters)
+    return own / region - 1.0
+
+
+def relative_wage_error(wage: np.ndarray, target: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Each city's wage relative to the region's, over the target's relative to the region's, less 1 (K,).
+
+    "The region's" is the ``weight``-weighted geometric mean, so only ratios between cities are compared: the level of
+    the model's wages is in units of its numeraire, the data's in yuan.
+    """
+    gap = np.log(wage) - np.log(target)
+    return np.expm1(gap - np.sum(weight * gap) / np.sum(weight))
+
+
+def calibration_report(model) -> pd.DataFrame:
+    """Each calibration target of a data region against the model's step 0: ``target, city, data, model, error, fallback``.
+
+    Targets: ``gdp_share`` (2020 GDP shares), ``talent_share_of_residents`` (7th census tertiary-educated residents,
+    with the stated fallback where a city has no figure), ``talent_wage_vs_core`` (each city's talent wage over the core
+    city's, against the ratio of their 2020 average wages); ``error`` is model / data - 1; ``fallback`` marks a city
+    whose data figure is a fallback (``Region.fallbacks``). Also ``skill_premium`` (talent wage over worker wage), which
+    has no data (``data`` is NaN). Empty for regions without data.
+    """
+    region = model.region
+    if region.gdp_2020 is None:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    gdp = value_added(model.sectors, model.market, model.market_inputs)
+    talent = model.talent_per_city()
+    residents = model.residents_per_city()
+    core = region.core if region.core is not None else 0
+    wage = model.market.wage
+    rows = {
+        "gdp_share": (region.gdp_2020 / region.gdp_2020.sum(), gdp / gdp.sum(), ()),
+        "talent_share_of_residents": (
+            region.talent / (region.talent + region.workers),
+            talent / residents,
+            region.fallbacks.get("tertiary_per_100k_2020", ()),
+        ),
+        "talent_wage_vs_core": (
+            region.wage_2020 / region.wage_2020[core],
+            wage / wage[core],
+            region.fallbacks.get("wage_monthly_yuan_2020", ()),
+        ),
+        "skill_premium": (np.full(region.size, np.nan), wage / model.market.worker_wage, ()),
+    }
+    frames = [
+        pd.DataFrame(
+            {
+                "target": target,
+                "city": region.city_names,
+                "data": data,
+                "model": fitted,
+                "error": fitted / data - 1.0,
+                "fallback": [name in fallback for name in region.city_names],
+            }
+        )
+        for target, (data, fitted, fallback) in rows.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+REPORT_COLUMNS = ["target", "city", "data", "model", "error", "fallback"]
+REPORT_LABELS = {"gdp_share": "GDP share", "talent_share_of_residents": "talent/residents", "talent_wage_vs_core": "wage/core"}
+
+
+def calibration_summary(report: pd.DataFrame, calibration: Calibration | None) -> dict:
+    """What ``run.json`` keeps of the calibration: rounds and each target's largest relative error."""
+    if report.empty:
+        return {}
+    worst = report.dropna(subset=["error"]).groupby("target", sort=False)["error"].apply(lambda e: float(e.abs().max()))
+    summary = {"largest_error": {target: round(value, 6) for target, value in worst.items()}}
+    if calibration is not None:
+        summary["rounds"] = int(calibration.rounds)
+    return summary
+
+
+def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbacks: dict[str, list[str]]) -> str:
+    """The calibration report as text: rounds, the largest error of each target, each city's fit, and the fallbacks."""
+    if report.empty:
+        return "no data targets (an inline region)"
+    lines = []
+    if calibration is not None:
+        lines.append(f"calibration: {calibration.rounds} rounds")
+    for target, part in report.groupby("target", sort=False):
+        worst = part["error"].abs().max()
+        lines.append(f"{target}: largest |model/data - 1| = {worst:.4f}" if np.isfinite(worst) else f"{target}: no data (reported)")
+    cities = report["city"].unique()
+    table = pd.DataFrame(index=cities)
+    for target, part in report.groupby("target", sort=False):
+        part = part.set_index("city").loc[cities]
+        label = REPORT_LABELS.get(target, target)
+        marks = np.where(part["fallback"], "*", "")
+        if part["data"].notna().any():
+            table[f"{label} data"] = [f"{value:.4f}{mark}" for value, mark in zip(part["data"], marks, strict=True)]
+        table[f"{label} model"] = part["model"].round(4)
+    lines.append(table.to_string())
+    lines.append("* a fallback: the table has no figure for this city")
+    for field_name, cities in fallbacks.items():
+        lines.append(f"fallback for {field_name} (no figure in the table): {', '.join(cities)}")
+    return "\n".join(lines)
 
 
 def log_real_wage(wage, market: MarketSolution, sectors: SectorParameters, residents, land_km2, congestion_elasticity: float) -> np.ndarray:
@@ -162,6 +316,25 @@ def log_real_wage(wage, market: MarketSolution, sectors: SectorParameters, resid
 
 
 MIN_DENSITY = 1e-12  # residents per km2 below which density counts as this (an empty city has no housing cost)
+
+
+def _squeezed(market: MarketSolution, target: np.ndarray | None, gdp: np.ndarray, region: Region) -> str:
+    """A note naming the cities whose enterprises' revenue at the last round leaves their outside sector less than its
+    minimum share of their GDP target (the data's wage, talent and GDP figures disagree there), or nothing."""
+    if target is None:
+        return ""
+    room = target * gdp.sum() - market.revenue.sum(axis=0)
+    squeezed = room <= MIN_OUTSIDE_SHARE * target * gdp.sum()
+    if not np.any(squeezed):
+        return ""
+    cities = np.array(region.city_names)[squeezed].tolist()
+    return (
+        f"; the outside sector is squeezed out in {cities}: check their census talent, wage and GDP figures, "
+        "or set fit_wage_gradient: false"
+    )
+
+
+MIN_OUTSIDE_SHARE = 1e-3  # the outside sector's output is kept above this share of its city's GDP target during the fit
 
 
 def _check_staffing(sectors: SectorParameters, counts: np.ndarray, region: Region, margin: float) -> None:
@@ -194,3 +367,20 @@ def _solve(sectors, mass, counts, region, trade_cost, outside, previous, economy
     if not market.converged:
         raise ConfigError(f"economy.solver: the market did not converge during calibration (residual {market.residual:.3g})")
     return market, inputs
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m coopsim.calibration [overrides]``: build the configured region's step 0 and print its calibration report."""
+    import sys
+
+    from coopsim.runner import build_model, compose_config
+
+    model = build_model(compose_config(*(sys.argv[1:] if argv is None else argv)))
+    try:
+        print(format_report(calibration_report(model), model.calibration, model.region.fallbacks))
+    finally:
+        model.release()
+
+
+if __name__ == "__main__":
+    main()

@@ -178,7 +178,10 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
             data = metrics[(metrics["metric"] == metric) & (metrics["city"] == city)]
             if not data.empty:
                 figure = band_paths(data[["scenario", "seed", "step", "value"]], f"{city}: {metric}")
-                figure.axes[0].set_title(f"{city}: {metric} by scenario (mean, 90% band across seeds)")
+                figure.axes[0].set_title(
+                    f"{city}: {metric} by scenario, levels (change since step 0 includes the no-agreement baseline's own)",
+                    fontsize="medium",
+                )
                 figures[f"paths_{metric}_{city}"] = figure
     effects = (
         pd.concat([paired_effects(runs, metrics, m, c, horizon) for m in HORIZON_METRICS for c in focus], ignore_index=True)
@@ -243,7 +246,7 @@ def _horizon_map(runs: pd.DataFrame, metrics: pd.DataFrame, horizon: int):
     cities = pd.read_parquet(run / CITIES_FILE)
     values = gdp[(gdp["scenario"] == best[0]) & (gdp["seed"] == best[1])].set_index("city")["value"]
     figure = region_map(cities.assign(gdp_at_horizon=cities["name"].map(values)), pd.read_parquet(run / LINKS_FILE), "gdp_at_horizon")
-    figure.axes[0].set_title(f"{best[0]} (seed {best[1]}): GDP at quarter {horizon}")
+    figure.axes[0].set_title(f"{best[0]} (seed {best[1]}): GDP level at quarter {horizon} (not an effect)")
     return figure
 
 

@@ -146,14 +146,21 @@ class RegionDataConfig:
     start_date: calendar date of step 0; links opened by then form the initial network,
         later openings in the table are applied in the quarter they open.
     cities: the cities to keep (empty: all); the others, their markets and their links are left out.
-    talent_share: share of residents who are talent (tertiary-educated); the others are workers.
+    talent: each city's tertiary-educated residents in the 7th census (a stated fallback where the table has no figure).
     people_per_talent_agent: people in one talent cohort (the agent scale).
     people_per_worker_agent: people in one worker cohort.
-    enterprise_agents: enterprise agents in the whole region, split by GDP share (the firm scale).
+    enterprise_agents: enterprise agents in the whole region, split by census talent (the firm scale).
     people_per_km2: land is not in the data; each city's land is its 2020 population over this density.
     transfer_minutes: time lost at each change of link on a trip over several links.
     calibrate: invert the outside sector's productivity, enterprise counts and each labour group's
         amenities so that step 0 reproduces each city's 2020 GDP share and is the rest point of migration.
+    fit_wage_gradient: with ``calibrate``, also fit each city's productivity level so that talent wages follow the
+        cities' 2020 average wages (ratios between cities); otherwise productivity levels are equal across cities.
+    wage_tolerance: largest relative error of a city's talent wage, relative to the region's, at the fit.
+    trend: with ``calibrate``, carry each city's 2010-2020 growth of residents relative to the region's into the
+        baseline (an amenity drift making it continue at step 0), fading with ``trend_half_life_years``; otherwise
+        step 0 is a rest point.
+    trend_half_life_years: years after which the drift is half its 2021 size.
     """
 
     cities_table: str = MISSING
@@ -161,7 +168,6 @@ class RegionDataConfig:
     start_date: str = MISSING
     cities: list[str] = field(default_factory=list)
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres (marked in tables and maps)
-    talent_share: float = MISSING
     people_per_talent_agent: float = MISSING
     people_per_worker_agent: float = MISSING
     enterprise_agents: int = MISSING
@@ -171,6 +177,10 @@ class RegionDataConfig:
     calibration_tolerance: float = MISSING
     break_even_tolerance: float = MISSING
     calibration_max_rounds: int = MISSING
+    fit_wage_gradient: bool = MISSING
+    wage_tolerance: float = MISSING
+    trend: bool = MISSING
+    trend_half_life_years: float = MISSING
 
 
 @dataclass
@@ -217,6 +227,7 @@ class CoopsimConfig:
     agreement: AgreementConfig = MISSING
     levers: dict[str, Any] = field(default_factory=dict)  # policy levers that agreement presets read
     experiment: str | None = None
+    exploration: Any = None  # an exploration's typed declaration (coopsim.exploration.spec); read by coopsim-explore, not by a run
 
 
 def register_configs() -> None:
@@ -266,7 +277,6 @@ def _validate_region_data(data: RegionDataConfig) -> None:
         datetime.date.fromisoformat(data.start_date)
     except ValueError:
         raise ConfigError(f"region.data.start_date: expected an ISO date YYYY-MM-DD, got {data.start_date!r}") from None
-    _share(data.talent_share, "region.data.talent_share")
     if len(set(data.sub_centres)) != len(data.sub_centres):
         raise ConfigError(f"region.data.sub_centres: expected distinct cities, got {list(data.sub_centres)!r}")
     _positive(data.people_per_talent_agent, "region.data.people_per_talent_agent")
@@ -276,6 +286,8 @@ def _validate_region_data(data: RegionDataConfig) -> None:
     _non_negative(data.transfer_minutes, "region.data.transfer_minutes")
     _positive(data.calibration_tolerance, "region.data.calibration_tolerance")
     _positive(data.break_even_tolerance, "region.data.break_even_tolerance")
+    _positive(data.wage_tolerance, "region.data.wage_tolerance")
+    _positive(data.trend_half_life_years, "region.data.trend_half_life_years")
     _require(data.calibration_max_rounds >= 1, "region.data.calibration_max_rounds", "at least 1", data.calibration_max_rounds)
 
 

@@ -83,6 +83,7 @@ class RegionalEconomy(mesa.Model):
         self.enterprise_share = np.array([s.enterprise_share for s in cfg.economy.sectors.values()])
         self.outside_productivity = np.ones(self.region.size)
         self.amenity = {"talent": self.region.amenity.copy(), "workers": self.region.amenity.copy()}
+        self.amenity_trend = {group: np.zeros(self.region.size) for group in self.amenity}  # drift at step 0, fading
         # z_si ** (sigma - 1): each (sector, city)'s productivity, multiplying its enterprises' own efficiency
         self.location_mass = np.ones((len(self.sector_names), self.region.size))
         self.calibration: Calibration | None = None
@@ -95,6 +96,7 @@ class RegionalEconomy(mesa.Model):
         self._people_cache: dict[str, np.ndarray] = {}
         self._populate(counts)
         self.base_location_mass = self.location_mass.copy()
+        self.base_amenity = {group: values.copy() for group, values in self.amenity.items()}
         self.initial_access = spillover_access(self.talent_per_city(), self.region.travel_minutes, cfg.economy.knowledge.half_life_minutes)
         self.spillover_factor = np.ones(self.region.size)
         # Mesa handles are made on demand (snapshots), never one per agent up front
@@ -133,6 +135,7 @@ class RegionalEconomy(mesa.Model):
             self.outside_productivity = self.calibration.outside_productivity
             self.location_mass = self.calibration.productivity ** (self.sectors.sigma[:, None] - 1.0)
             self.amenity = {group: values.copy() for group, values in self.calibration.amenity.items()}
+            self.amenity_trend = {group: values.copy() for group, values in self.calibration.amenity_trend.items()}
             return self.calibration.enterprise_counts
         return np.stack([largest_remainder(int(n), self.enterprise_share) for n in self.region.enterprises], axis=1)
 
@@ -222,6 +225,7 @@ class RegionalEconomy(mesa.Model):
         """One quarter: timetable, rules, market, enterprises, migration, knowledge, metrics."""
         self._reset_flows()
         self.open_scheduled_links()
+        self.drift_amenities()
         self.apply_rules()
         self.clear_market()
         self.enterprises_decide()
@@ -234,6 +238,20 @@ class RegionalEconomy(mesa.Model):
         for link in self.region.scheduled_links:
             if link.quarter == self.steps:
                 self.region.set_link(link.a, link.b, link.mode, link.minutes)
+
+    def drift_amenities(self) -> None:
+        """Each group's amenities: calibrated, plus the trend drift fading by half every ``trend_half_life_years``.
+
+        ``a_t = a_0 + d * 0.5 ** (t / (4 H))``, with ``d`` from :func:`coopsim.calibration.calibrate_region` (zero
+        without a trend): the baseline continues each city's 2010-2020 relative growth of residents at first, then
+        less and less.
+        """
+        data = self.cfg.region.data
+        if data is None or not data.trend:
+            return
+        fade = 0.5 ** (self.steps / (QUARTERS_PER_YEAR * data.trend_half_life_years))
+        for group, base in self.base_amenity.items():
+            self.amenity[group] = base + fade * self.amenity_trend[group]
 
     def apply_rules(self) -> None:
         """Capital depreciates; each agreement rule acts on the model (rules record their own flows); places' productivity follows."""

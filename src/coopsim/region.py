@@ -21,7 +21,17 @@ import numpy as np
 
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
-from coopsim.region_data import CityRecord, links_as_of, load_cities, load_links
+from coopsim.region_data import (
+    CityRecord,
+    DataError,
+    census_talent,
+    city_wages,
+    links_as_of,
+    load_cities,
+    load_links,
+    provincial_totals,
+    regional_wages,
+)
 from coopsim.results import sha256_of
 
 MONTHS_PER_QUARTER = 3
@@ -64,6 +74,9 @@ class Region:
     trade_cost_override: float | None = None
     groups: list[str] | None = None
     gdp_2020: np.ndarray | None = None  # 100 million yuan, the calibration target (data regions)
+    wage_2020: np.ndarray | None = None  # yuan a month, non-private on-post average: the talent-wage gradient (data regions)
+    population_2010: np.ndarray | None = None  # residents at the 2010 census, persons (data regions whose table has them)
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)  # data field -> cities that used its stated fallback
     start_date: datetime.date | None = None
     scheduled_links: list[ScheduledLink] = field(default_factory=list)
     core: int | None = None
@@ -219,16 +232,20 @@ def _region_from_inline(cfg: RegionConfig) -> Region:
 def _region_from_data(cfg: RegionConfig) -> Region:
     """Cities and network from the packaged tables, scaled to agents (before calibration).
 
-    The region's talent (``talent_share`` of all residents) is allocated to cities by 2020 GDP
-    share (skilled workers concentrate where output does; per-city skill shares are not in
-    the data), the other residents are workers; enterprise agents are split by GDP share;
-    land is 2020 population over ``people_per_km2``, so that initial densities are equal and
-    congestion acts on growth only (land area is not in the data). Links opened by
-    ``start_date`` form the network; later rows are scheduled.
+    Each city's talent is its tertiary-educated residents in the 7th census
+    (:func:`coopsim.region_data.census_talent`, with the stated fallback for cities without a
+    figure), the other residents are workers; enterprise agents are split by talent (at zero
+    profit a city's enterprises employ its talent: FKV 1999, section 4.6); the wage target is
+    each city's 2020 average wage (:func:`coopsim.region_data.city_wages`); land is 2020
+    population over ``people_per_km2``, so that initial densities are equal and congestion
+    acts on growth only (land area is not in the data). Links opened by ``start_date`` form
+    the network; later rows are scheduled. Cities that used a fallback are listed in
+    ``Region.fallbacks``.
     """
     data = cfg.data
     start = datetime.date.fromisoformat(data.start_date)
-    records = load_cities(data_path(data.cities_table, "region.data.cities_table"))
+    cities_path = data_path(data.cities_table, "region.data.cities_table")
+    records = load_cities(cities_path)
     links = load_links(data_path(data.links_table, "region.data.links_table"), records)
     known = [r.name for r in records]
     keep = list(data.cities) or known
@@ -244,11 +261,9 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     names = [node["name"] for node in nodes]
     population = np.array([node["population"] for node in nodes])
     gdp = np.array([node["gdp"] for node in nodes])
-    talent = data.talent_share * population.sum() * gdp / gdp.sum()
-    if np.any(talent >= population):
-        raise ConfigError("region.data.talent_share: talent allocated by GDP share exceeds some city's population")
+    talent, wages, fallbacks = _census_and_wages(records, keep, cities_path)
     check_memory(talent.sum() / data.people_per_talent_agent + (population - talent).sum() / data.people_per_worker_agent, data)
-    enterprises = largest_remainder(data.enterprise_agents, gdp)
+    enterprises = largest_remainder(data.enterprise_agents, talent)
     network = nx.MultiGraph()
     network.add_nodes_from(range(len(names)))
     for link in initial:
@@ -272,6 +287,9 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         network=network,
         groups=[node["group"] for node in nodes],
         gdp_2020=gdp,
+        wage_2020=wages,
+        population_2010=_population_2010(kept_records, data),
+        fallbacks=fallbacks,
         start_date=start,
         scheduled_links=sorted(scheduled, key=lambda link: link.quarter),
         cohort_size=data.people_per_talent_agent,
@@ -279,6 +297,56 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         transfer_minutes=data.transfer_minutes,
         sub_centres=list(data.sub_centres),
     )
+
+
+def _census_and_wages(records: list[CityRecord], keep: list[str], cities_path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, list[str]]]:
+    """The kept cities' census talent and 2020 wages, and the cities that used a fallback (by table field).
+
+    Fallbacks are computed over the whole table (the province's remainder is shared among every city without a figure),
+    then the kept cities are taken.
+    """
+    sources = sources_path(cities_path)
+    totals = provincial_totals(sources) if sources.is_file() else {}
+    regional = regional_wages(sources) if sources.is_file() else {}
+    try:
+        talent, talent_fallback = census_talent(records, totals, sources.name)
+        wages, wage_fallback = city_wages(records, totals, regional, sources.name)
+    except DataError as error:
+        if not sources.is_file():
+            raise DataError(
+                f"{sources}: expected the SOURCES file beside {cities_path.name}: its provincial totals and regional wages "
+                f"fill the cities without a census or wage figure ({error})"
+            ) from None
+        raise DataError(f"{error} (needed by {cities_path.name}, which leaves some cities without a figure)") from None
+    kept = [k for k, r in enumerate(records) if r.name in keep]
+    talent_kept = np.array([talent[k] for k in kept])
+    population = np.array([records[k].population_10k * PEOPLE_PER_10K for k in kept])
+    if np.any(talent_kept >= population):
+        over = [records[k].name for k, t, p in zip(kept, talent_kept, population, strict=True) if t >= p]
+        raise DataError(
+            f"{cities_path.name}: field 'tertiary_per_100k_2020': expected fewer tertiary-educated residents than residents in {over}"
+        )
+    fallbacks = {
+        "tertiary_per_100k_2020": [name for name in talent_fallback if name in keep],
+        "wage_monthly_yuan_2020": [name for name in wage_fallback if name in keep],
+    }
+    return talent_kept, np.array([wages[k] for k in kept]), {field: names for field, names in fallbacks.items() if names}
+
+
+def _population_2010(kept: list[CityRecord], data: RegionDataConfig) -> np.ndarray | None:
+    """The kept cities' 2010 census residents; a :class:`DataError` naming the cities without one when the trend needs them."""
+    missing = [r.name for r in kept if r.population_2010 is None]
+    if missing and data.trend and data.calibrate:
+        raise DataError(
+            f"{data.cities_table}: field 'population_2010_census': expected a figure for every city when region.data.trend is "
+            f"true, missing for {missing} (or set region.data.trend: false)"
+        )
+    return None if missing else np.array([r.population_2010 for r in kept])
+
+
+def sources_path(cities_path: Path) -> Path:
+    """The SOURCES file of a cities table: ``<name>_SOURCES.md`` beside it (the provincial totals and regional wages)."""
+    return cities_path.with_name(f"{cities_path.stem}_SOURCES.md")
 
 
 def check_memory(cohorts: float, data: RegionDataConfig) -> None:
@@ -341,4 +409,7 @@ def region_inputs(cfg: RegionConfig) -> dict[str, dict[str, str]]:
     for field_name, name in tables.items():
         path = data_path(name, field_name)
         inputs[field_name] = {"path": str(path), "sha256": sha256_of(path)}
+    sources = sources_path(data_path(cfg.data.cities_table, "region.data.cities_table"))
+    if sources.is_file():  # its provincial totals and regional wages fill the cities without a figure
+        inputs["region.data.cities_table:sources"] = {"path": str(sources), "sha256": sha256_of(sources)}
     return inputs

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 
 DATA_PACKAGE = "coopsim.data"
@@ -85,9 +86,22 @@ CITY_COLUMNS = {
     "gdp_status": "gdp_status",
     "tertiary_per_100k_2020": "tertiary_per_100k",
     "tertiary_status": "tertiary_status",
+    "wage_monthly_yuan_2020": "wage_monthly_yuan",
+    "wage_status": "wage_status",
+    "population_2010_census": "population_2010",
+    "population_2010_status": "population_2010_status",
     "source": "source",
 }
 PER_100K = 100_000.0
+MONTHS_PER_YEAR = 12.0
+# Plausible average monthly wage in a Guangdong city in 2020, yuan (assumption: the bounds catch a slip between yuan a
+# month, yuan a year and 万元, not judge data; the province's 2020 average was about 9,200 a month).
+MONTHLY_WAGE_RANGE_YUAN = (1_000.0, 50_000.0)
+REGIONAL_WAGES_KEY = "regional_wages_employed_yuan:"
+# Residents in 2020 over residents in 2010 (assumption: Guangdong's cities ran from about 0.9 to 1.7; the bounds catch a
+# figure in 10k persons where persons are expected, or a wrong row, not judge data).
+DECADE_GROWTH_RANGE = (0.5, 3.0)
+CENSUS_INTERVAL_YEARS = 10  # the 6th and 7th censuses count residents on 2010-11-01 and 2020-11-01
 SECTOR_COLUMNS = ("primary_pct", "secondary_pct", "tertiary_pct")
 LINK_COLUMNS = ("a", "b", "mode", "minutes", "km", "speed_kmh", "opened", "status", "source")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -115,6 +129,10 @@ class CityRecord:
     gdp_status: str
     tertiary_per_100k: float | None  # 7th census: residents with university-level education per 100,000; None if not found
     tertiary_status: str | None
+    wage_monthly_yuan: float | None  # average monthly wage, on-post employees of urban non-private units; None if not found
+    wage_status: str | None
+    population_2010: float | None  # residents at the 6th census (2010-11-01), persons, 7th-census basis; None if not found
+    population_2010_status: str | None
     source: str
 
 
@@ -143,7 +161,7 @@ class LinkRecord:
 
 
 @contextmanager
-def _open_table(path: str | Path | None, default_name: str) -> Iterator[tuple[str, IO[str]]]:
+def open_table(path: str | Path | None, default_name: str) -> Iterator[tuple[str, IO[str]]]:
     """Open ``path`` or, when it is None, the packaged file ``default_name``; yield (file name for messages, text stream)."""
     if path is None:
         resource = resources.files(DATA_PACKAGE).joinpath(default_name)
@@ -212,7 +230,7 @@ class _Row:
         return value
 
 
-def _read_rows(file: str, stream: IO[str], required: Iterable[str]) -> list[_Row]:
+def read_rows(file: str, stream: IO[str], required: Iterable[str]) -> list[_Row]:
     """Parse a CSV stream, check the header has every required column, and return its data rows with line numbers."""
     reader = csv.DictReader(stream)
     header = reader.fieldnames
@@ -246,8 +264,8 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
     shares are either all empty or all present and sum to 100 +- 0.1; the census tertiary figure is empty with its status,
     or at most 100,000 per 100,000 with a status. Raises :class:`DataError` naming file, row and field.
     """
-    with _open_table(path, CITIES_FILE) as (file, stream):
-        rows = _read_rows(file, stream, CITY_COLUMNS)
+    with open_table(path, CITIES_FILE) as (file, stream):
+        rows = read_rows(file, stream, CITY_COLUMNS)
     if not rows:
         raise DataError(f"{file}: row 2: expected at least one city, got none")
     cities: list[CityRecord] = []
@@ -274,6 +292,8 @@ def load_cities(path: str | Path | None = None) -> list[CityRecord]:
                 population_status=row.choice("population_status", CITY_STATUSES),
                 gdp_status=row.choice("gdp_status", CITY_STATUSES),
                 **_tertiary(row),
+                **_wage(row),
+                **_population_2010(row),
                 source=row.text("source"),
             )
         )
@@ -306,6 +326,39 @@ def _tertiary(row: _Row) -> dict:
     return {"tertiary_per_100k": value, "tertiary_status": row.choice("tertiary_status", CITY_STATUSES)}
 
 
+def _wage(row: _Row) -> dict:
+    """The average monthly wage in yuan and its status: both given, or both empty; a wage is inside :data:`MONTHLY_WAGE_RANGE_YUAN`."""
+    value = row.number("wage_monthly_yuan_2020", allow_empty=True)
+    if value is None:
+        if row.values["wage_status"].strip():
+            raise row.error("wage_status", "empty, as wage_monthly_yuan_2020 is", row.values["wage_status"])
+        return {"wage_monthly_yuan": None, "wage_status": None}
+    low, high = MONTHLY_WAGE_RANGE_YUAN
+    if not low <= value <= high:
+        raise row.error(
+            "wage_monthly_yuan_2020", f"an average monthly wage in yuan, {low:,.0f} to {high:,.0f}", row.values["wage_monthly_yuan_2020"]
+        )
+    return {"wage_monthly_yuan": value, "wage_status": row.choice("wage_status", CITY_STATUSES)}
+
+
+def _population_2010(row: _Row) -> dict:
+    """The 2010 census population and its status: both given, or both empty; 2020 over 2010 inside :data:`DECADE_GROWTH_RANGE`."""
+    value = row.number("population_2010_census", allow_empty=True, strict=True)
+    if value is None:
+        if row.values["population_2010_status"].strip():
+            raise row.error("population_2010_status", "empty, as population_2010_census is", row.values["population_2010_status"])
+        return {"population_2010": None, "population_2010_status": None}
+    growth = row.number("population_10k_2020", strict=True) * PEOPLE_PER_10K / value
+    low, high = DECADE_GROWTH_RANGE
+    if not low <= growth <= high:
+        raise row.error(
+            "population_2010_census",
+            f"persons in 2010, giving {low:g}-{high:g} times as many residents in 2020; it gives {growth:.2f}",
+            row.values["population_2010_census"],
+        )
+    return {"population_2010": value, "population_2010_status": row.choice("population_2010_status", CITY_STATUSES)}
+
+
 def _check_sector_shares(row: _Row, shares: dict[str, float | None]) -> None:
     """Sector shares (% of GDP) are all empty, or all given and summing to 100 up to rounding (guangdong_cities_SOURCES.md)."""
     given = [column for column, value in shares.items() if value is not None]
@@ -331,16 +384,37 @@ def records_to_frame(records: Iterable[CityRecord] | Iterable[LinkRecord]) -> pd
 def provincial_totals(path: str | Path | None = None) -> dict[str, float]:
     """Provincial totals from the ``provincial_totals:`` line of ``guangdong_cities_SOURCES.md`` (by default the packaged one).
 
-    The line reads ``provincial_totals: population_10k=12601.2510 gdp_100m_yuan=110760.94``; returns
-    ``{"population_10k": 12601.251, "gdp_100m_yuan": 110760.94}``. Raises :class:`DataError` if the line is missing or malformed.
+    The line reads ``provincial_totals: population_10k=12601.2510 gdp_100m_yuan=110760.94 ...``; returns
+    ``{"population_10k": 12601.251, "gdp_100m_yuan": 110760.94, ...}``. Population and GDP are required; the census's
+    tertiary-educated residents (``tertiary_10k``) and the average wages (``wage_on_post_yuan``, ``wage_employed_yuan``)
+    are read where given. Raises :class:`DataError` if the line is missing or malformed.
     """
-    with _open_table(path, CITIES_SOURCES_FILE) as (file, stream):
+    return _key_values(path, PROVINCIAL_TOTALS_KEY, ("population_10k", "gdp_100m_yuan"))
+
+
+def regional_wages(path: str | Path | None = None) -> dict[str, float]:
+    """Average yearly wages of employed persons in urban non-private units by region (group of cities), yuan.
+
+    From the ``regional_wages_employed_yuan:`` line of ``guangdong_cities_SOURCES.md``; keys are the cities table's region
+    names with spaces written as underscores (``east_wing=79156``); returned with spaces (``{"east wing": 79156.0}``).
+    Empty if the file has no such line (then :func:`city_wages` names it when a city needs it).
+    """
+    values = _key_values(path, REGIONAL_WAGES_KEY, (), optional=True)
+    return {key.replace("_", " "): value for key, value in values.items()}
+
+
+def _key_values(path: str | Path | None, prefix: str, required: tuple[str, ...], optional: bool = False) -> dict[str, float]:
+    """The ``key=number`` pairs of the line of a SOURCES file that starts with ``prefix``, with the ``required`` keys.
+
+    With ``optional``, a file without the line gives an empty dict; otherwise it raises :class:`DataError`.
+    """
+    with open_table(path, CITIES_SOURCES_FILE) as (file, stream):
         lines = stream.read().splitlines()
     for number, line in enumerate(lines, start=1):
-        if not line.startswith(PROVINCIAL_TOTALS_KEY):
+        if not line.startswith(prefix):
             continue
         totals: dict[str, float] = {}
-        for item in line[len(PROVINCIAL_TOTALS_KEY) :].split():
+        for item in line[len(prefix) :].split():
             key, sep, value = item.partition("=")
             try:
                 amount = float(value)
@@ -349,13 +423,92 @@ def provincial_totals(path: str | Path | None = None) -> dict[str, float]:
             if not sep or not math.isfinite(amount) or amount < 0:
                 raise DataError(f"{file}: row {number}: field {key!r}: expected key=number >= 0, got {item!r}")
             totals[key] = amount
-        for key in ("population_10k", "gdp_100m_yuan"):
+        for key in required:
             if key not in totals:
-                raise DataError(
-                    f"{file}: row {number}: field {key!r}: expected {key}=<number> on the {PROVINCIAL_TOTALS_KEY} line, got {line!r}"
-                )
+                raise DataError(f"{file}: row {number}: field {key!r}: expected {key}=<number> on the {prefix} line, got {line!r}")
         return totals
-    raise DataError(f"{file}: expected a line starting with {PROVINCIAL_TOTALS_KEY!r}, got none")
+    if optional:
+        return {}
+    raise DataError(f"{file}: expected a line starting with {prefix!r}, got none")
+
+
+def census_talent(records: list[CityRecord], totals: dict[str, float], sources_file: str) -> tuple[list[float], list[str]]:
+    """Tertiary-educated residents of each city (persons), from the 7th census; and the cities that used the fallback.
+
+    A city with a census figure has ``tertiary_per_100k / 100,000 x population``. The cities without one share the
+    province's remaining tertiary-educated residents (``tertiary_10k`` of the provincial totals less the cities with a
+    figure) in proportion to their population times a rate that rises with GDP per resident as it does across the
+    cities with a figure (the slope of a least-squares fit of log rate on log GDP per resident): no city-level number is
+    invented, richer cities get more of the remainder, and the province's total holds.
+    Raises :class:`DataError` if a fallback is needed and the total is missing or smaller than the cities with a figure.
+    """
+    people = [r.population_10k * PEOPLE_PER_10K for r in records]
+    talent = [
+        p * r.tertiary_per_100k / PER_100K if r.tertiary_per_100k is not None else math.nan for p, r in zip(people, records, strict=True)
+    ]
+    missing = [r.name for r in records if r.tertiary_per_100k is None]
+    if not missing:
+        return talent, []
+    if "tertiary_10k" not in totals:
+        raise DataError(
+            f"{sources_file}: field 'tertiary_10k': expected tertiary_10k=<number> on the {PROVINCIAL_TOTALS_KEY} line "
+            f"(cities without a census figure share the remainder: {missing})"
+        )
+    known = sum(t for t in talent if not math.isnan(t))
+    remainder = totals["tertiary_10k"] * PEOPLE_PER_10K - known
+    missing_people = sum(p for p, r in zip(people, records, strict=True) if r.tertiary_per_100k is None)
+    if remainder <= 0 or remainder >= missing_people:
+        raise DataError(
+            f"{sources_file}: field 'tertiary_10k': expected more tertiary-educated residents than the {len(records) - len(missing)} "
+            f"cities with a census figure hold ({known / PEOPLE_PER_10K:,.2f} 万) and fewer than the other cities' residents, "
+            f"got {totals['tertiary_10k']:g}"
+        )
+    weight = [p * rate for p, rate in zip(people, _relative_rates(records), strict=True)]
+    missing_weight = sum(w for w, t in zip(weight, talent, strict=True) if math.isnan(t))
+    shared = [remainder * w / missing_weight if math.isnan(t) else t for w, t in zip(weight, talent, strict=True)]
+    over = [r.name for r, t, p in zip(records, shared, people, strict=True) if t >= p]
+    if over:
+        raise DataError(f"{sources_file}: field 'tertiary_10k': the remainder gives {over} more tertiary-educated residents than residents")
+    return shared, missing
+
+
+def _relative_rates(records: list[CityRecord]) -> list[float]:
+    """Each city's GDP per resident to the power of the elasticity of the census tertiary rate to it (a log-log fit)."""
+    known = [r for r in records if r.tertiary_per_100k is not None]
+    if len(known) < 2:
+        return [1.0] * len(records)
+    x = np.log([r.gdp_100m_yuan / r.population_10k for r in known])
+    y = np.log([r.tertiary_per_100k for r in known])
+    slope = float(np.polyfit(x, y, 1)[0]) if np.ptp(x) > 0 else 0.0
+    return [float((r.gdp_100m_yuan / r.population_10k) ** slope) for r in records]
+
+
+def city_wages(
+    records: list[CityRecord], totals: dict[str, float], regional: dict[str, float], sources_file: str
+) -> tuple[list[float], list[str]]:
+    """Each city's 2020 average monthly wage of on-post employees in urban non-private units, yuan; and the fallbacks.
+
+    A city without its own figure takes its region's yearly average for employed persons in non-private units, times the
+    province's ratio of on-post to employed averages (``wage_on_post_yuan / wage_employed_yuan``), over 12 months.
+    Raises :class:`DataError` naming the region or total that a fallback needs and the SOURCES file lacks.
+    """
+    missing = [r for r in records if r.wage_monthly_yuan is None]
+    if not missing:
+        return [r.wage_monthly_yuan for r in records], []
+    for key in ("wage_on_post_yuan", "wage_employed_yuan"):
+        if key not in totals:
+            raise DataError(f"{sources_file}: field {key!r}: expected {key}=<number> on the {PROVINCIAL_TOTALS_KEY} line")
+    on_post_ratio = totals["wage_on_post_yuan"] / totals["wage_employed_yuan"]
+    wages = []
+    for r in records:
+        if r.wage_monthly_yuan is not None:
+            wages.append(r.wage_monthly_yuan)
+        elif r.group not in regional:
+            key = r.group.replace(" ", "_")
+            raise DataError(f"{sources_file}: field {key!r}: expected {key}=<yuan> on the {REGIONAL_WAGES_KEY} line ({r.name} has no wage)")
+        else:
+            wages.append(regional[r.group] * on_post_ratio / MONTHS_PER_YEAR)
+    return wages, [r.name for r in missing]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -373,8 +526,8 @@ def load_links(path: str | Path | None = None, cities: Iterable[CityRecord] | No
     """
     known = [city.name for city in (load_cities() if cities is None else cities)]
     known_set = set(known)
-    with _open_table(path, LINKS_FILE) as (file, stream):
-        rows = _read_rows(file, stream, LINK_COLUMNS)
+    with open_table(path, LINKS_FILE) as (file, stream):
+        rows = read_rows(file, stream, LINK_COLUMNS)
     links: list[LinkRecord] = []
     first_row: dict[tuple[frozenset[str], str, date | None], int] = {}
     for row in rows:

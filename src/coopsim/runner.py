@@ -21,6 +21,7 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from coopsim.calibration import calibration_report, calibration_summary, format_report
 from coopsim.config import ConfigError, CoopsimConfig, register_configs, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
@@ -30,6 +31,7 @@ from coopsim.results import CITIES_FILE, LINKS_FILE, is_complete, reuse_mismatch
 from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
+CALIBRATION_FILE = "calibration.parquet"  # each calibration target against the step-0 fit (coopsim.calibration)
 
 PR_SET_PDEATHSIG = 1  # prctl option: a signal for this process when its parent dies (linux/prctl.h)
 INIT_PID = 1  # the parent of an orphan
@@ -89,9 +91,13 @@ def build_rules(cfg: DictConfig) -> dict:
 
 def simulate(cfg: DictConfig, show_progress: bool = False):
     """Run a model for ``cfg.steps`` quarters in memory; returns (model, tidy metrics DataFrame)."""
-    model = build_model(cfg)
+    return advance(build_model(cfg), int(cfg.steps), show_progress)
+
+
+def advance(model: RegionalEconomy, steps: int, show_progress: bool = False):
+    """Step a built model ``steps`` quarters, then release its agents; returns (model, tidy metrics DataFrame)."""
     try:
-        for _ in progress(range(cfg.steps), desc="quarters", enabled=show_progress):
+        for _ in progress(range(steps), desc="quarters", enabled=show_progress):
             model.step()
         return model, model.recorder.frame()
     finally:
@@ -120,14 +126,24 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
             return output_dir
         log.warning("run again in %s: the complete run there cannot be reused: %s", output_dir, reason)
     started = time.perf_counter()
-    model, metrics = simulate(cfg, show_progress=True)
+    model = build_model(cfg)
+    report = calibration_report(model)
+    if not report.empty:
+        log.info("calibrated start (saved in %s):\n%s", CALIBRATION_FILE, format_report(report, model.calibration, model.region.fallbacks))
+    for field_name, cities in model.region.fallbacks.items():
+        log.warning("%s: no figure for %s in the table; the stated fallback is used (guangdong_cities_SOURCES.md)", field_name, cities)
+    model, metrics = advance(model, int(cfg.steps), show_progress=True)
     tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table()}
+    if not report.empty:
+        tables[CALIBRATION_FILE] = report
     elapsed = time.perf_counter() - started
     info = {
         "steps": int(cfg.steps),
         "seconds": round(elapsed, 3),
         "market_nonconverged_quarters": int((metrics.query("metric == 'market_converged'")["value"] == 0).sum()),
         "inputs": inputs,  # the tables read, by config field: path and SHA-256
+        "data_fallbacks": model.region.fallbacks,  # table field -> cities whose figure is the stated fallback
+        "calibration": calibration_summary(report, model.calibration),
     }
     write_run(output_dir, resolved, int(cfg.seed), metrics, info, tables)
     log.info("run finished in %.2f s; results in %s", elapsed, output_dir)

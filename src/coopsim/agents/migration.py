@@ -77,23 +77,32 @@ def choice_probabilities(utility: np.ndarray, moving_cost: np.ndarray, elasticit
 
 
 def stationary_amenity(
-    utility_without_amenity: np.ndarray, people: np.ndarray, moving_cost: np.ndarray, group: LabourGroupConfig, path: str
+    utility_without_amenity: np.ndarray,
+    people: np.ndarray,
+    moving_cost: np.ndarray,
+    group: LabourGroupConfig,
+    path: str,
+    arriving: np.ndarray | None = None,
 ) -> np.ndarray:
     """Amenities (mean zero) that make ``people`` (K,) the rest point of the group's migration.
 
-    ``choice: logit``: solves ``L_j = sum_i L_i P_ij(a)`` by the update
-    ``a_j <- a_j + (ln L_j - ln sum_i L_i P_ij) / kappa`` (the balancing of a doubly constrained
-    gravity model; exact in one step without moving costs). ``choice: pairwise``: amenities
-    that equalise utility (Roback 1982), the rest point of the replicator dynamics.
+    ``choice: logit``: solves ``A_j = sum_i L_i P_ij(a)`` by the update
+    ``a_j <- a_j + (ln A_j - ln sum_i L_i P_ij) / kappa`` (the balancing of a doubly constrained
+    gravity model; exact in one step without moving costs), with ``A = L`` (rest) or the given
+    ``arriving`` (K,), the people each city should receive from one round of decisions (a trend;
+    it must sum to ``sum(L)``). ``choice: pairwise``: amenities that equalise utility (Roback
+    1982), the rest point of the replicator dynamics (``arriving`` is not supported there).
     Raises :class:`ConfigError` naming ``path`` when a city has nobody or the inversion fails.
     """
     if np.any(people <= 0):
         raise ConfigError(f"{path}: every city needs people of the group to invert its amenity, got {people.tolist()}")
     if group.choice == "pairwise" or group.migration_elasticity == 0.0:
+        if arriving is not None:
+            raise ConfigError(f"{path}: a migration trend needs choice: logit with a migration_elasticity > 0")
         amenity = -utility_without_amenity
         return amenity - amenity.mean()
     kappa = group.migration_elasticity
-    target = np.log(people)
+    target = np.log(people if arriving is None else arriving)
     amenity = -utility_without_amenity.copy()
     for _ in range(AMENITY_MAX_ITERATIONS):
         arriving = people @ choice_probabilities(utility_without_amenity + amenity, moving_cost, kappa)
