@@ -11,6 +11,7 @@ SMALL = {  # parameters cell replacements: enough to exercise every cell quickly
     "quick_start.ipynb": "STEPS = 12\nSEEDS = 2",
     "rail_siphon.ipynb": "STEPS = 12\nSEEDS = 2\nOPENING = 4",
     "core_periphery_check.ipynb": "STEPS = 60\nTRADE_COSTS = [1.5, 1.9]",
+    "backcast.ipynb": "SEEDS = 1",
 }
 
 
