@@ -220,8 +220,8 @@ def time_paths_figure(model: DashboardModel) -> Figure:
             ax.axvline(opening, color="0.3", linestyle=":", linewidth=1.0)
         if ax is not axes[-1]:
             ax.set_xlabel("")
-    title = f"{model.partner_name} (partner) and {model.core_name} (core)"
-    figure.suptitle(title + (f"; dotted: rail opens in quarter {opening}" if opening is not None else ""))
+    title = f"{model.partner_name} (partner), {model.core_name} (core): change since quarter 0, baseline trend included"
+    figure.suptitle(title + (f"; dotted: rail opens, quarter {opening}" if opening is not None else ""), fontsize="small")
     return figure
 
 
