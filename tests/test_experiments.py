@@ -73,6 +73,40 @@ def test_scenario_comparison_runs_end_to_end_and_compare_draws_every_figure(smal
     assert set(classes["sub_centre_class"]) <= {"sub_centre_with_spread", "local_primacy", "drained_by_core", "no_effect"}
 
 
+def test_compare_writes_a_report_and_a_workbook_an_analyst_can_read(small_comparison):
+    """report.html embeds every figure and names the horizon as a date; summary.xlsx has a sheet per table covering
+    every city; each scenario has one label and one colour, the same in the table and the figures."""
+    import base64
+    import re
+
+    from openpyxl import load_workbook
+
+    written = compare(small_comparison)
+    out = small_comparison / "compare"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    pngs = sorted(path for path in written if path.suffix == ".png")
+    assert report.count("data:image/png;base64,") == len(pngs) >= 7  # effects, effect map, indicators, paths, flows, map
+    assert "2022 Q1" in report  # 4 quarters after 2021 Q1: the horizon as a date
+    for heading in ("What was run", "Key parameters and their sources", "Headline effects", "Sub-centre indicators", "Caveats"):
+        assert heading in report
+    assert "Rail 350 km/h" in report and "Deep cooperation" in report
+    assert "tertiary_per_100k_2020: no figure for" in report  # the census fallback is a caveat
+    first = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", report).group(1)
+    assert base64.b64decode(first)[:8] == b"\x89PNG\r\n\x1a\n"
+    book = load_workbook(out / "summary.xlsx", read_only=True)
+    assert {"scenarios", "summary", "indicators", "classes", "calibration"} <= set(book.sheetnames)
+    summary = pd.read_excel(out / "summary.xlsx", sheet_name="summary")
+    assert summary["city"].nunique() == 21 and set(summary["metric"]) == {"gdp_share", "talent_share", "enterprise_share"}
+    assert set(summary["date"]) == {"2022 Q1"}
+    scenarios = pd.read_csv(out / "scenarios.csv")
+    colours = dict(zip(scenarios["label"], scenarios["colour"], strict=True))
+    assert colours["No agreement"] == "#000000" and len(set(colours.values())) == len(colours)
+    # the same colour in two figures: the paths and the effects chart draw rail in the scenarios table's colour
+    rail = colours["Rail 350 km/h"].lstrip("#").lower()
+    for figure in ("paths_gdp_share_Shantou.svg", "effects.svg"):
+        assert rail in (out / figure).read_text().lower(), figure
+
+
 def test_same_sweep_gives_identical_metrics_with_one_or_two_processes(small_comparison, tmp_path):
     again = tmp_path / "again"
     sweep(again, "experiment=scenario_comparison", *SMALL, jobs=1)

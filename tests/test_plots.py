@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -105,3 +106,44 @@ def test_band_paths_draws_mean_and_band_per_scenario(tmp_path):
     path = tmp_path / "band.png"
     figure.savefig(path)
     assert path.stat().st_size > 1000
+
+
+def test_calendar_quarters_name_steps_from_the_start_date():
+    import datetime
+
+    from coopsim.plots import quarter_name
+
+    start = datetime.date(2021, 1, 1)
+    names = [quarter_name(step, start) for step in (0, 1, 3, 4, 59, 60)]
+    assert names == ["2021 Q1", "2021 Q2", "2021 Q4", "2022 Q1", "2035 Q4", "2036 Q1"]
+    assert quarter_name(0, datetime.date(2020, 11, 1)) == "2020 Q4"
+
+
+def test_each_scenario_keeps_one_label_and_colour_and_sweeps_get_shades():
+    from matplotlib.colors import to_hex
+
+    from coopsim.plots import AGREEMENT_COLOURS, scenario_label, scenario_styles
+
+    table = pd.DataFrame(
+        {
+            "scenario": ["agreement=none", "agreement=rail, x=1", "agreement=rail, x=2", "agreement=investment", "agreement=custom"],
+            "agreement": ["none", "rail", "rail", "investment", "custom"],
+            "label": ["No agreement", "Rail (x 1)", "Rail (x 2)", "Investment", "Custom"],
+        }
+    )
+    styles = scenario_styles(table)
+    again = scenario_styles(table.iloc[::-1])
+    assert {key: (s.label, s.colour) for key, s in styles.items()} == {key: (s.label, s.colour) for key, s in again.items()}
+    assert to_hex(styles["agreement=investment"].colour) == to_hex(AGREEMENT_COLOURS["investment"])
+    assert styles["agreement=none"].linestyle == "--" and to_hex(styles["agreement=none"].colour) == "#000000"
+    rail = {to_hex(styles[key].colour) for key in ("agreement=rail, x=1", "agreement=rail, x=2")}
+    assert len(rail) == 2  # two shades of the rail colour
+    assert len({to_hex(s.colour) for s in styles.values()}) == len(styles)
+    assert scenario_label("rail", {"agreement": "rail"}, 250.0) == "Rail 250 km/h"
+    assert scenario_label("talent", {"levers.exchange_quota": "5000"}) == "Talent exchange (exchange quota 5000)"
+
+
+def test_counts_read_as_a_person_says_them():
+    from coopsim.plots import compact_number
+
+    assert [compact_number(v) for v in (0.5, 712, 2830.2, 52300, 13_200_000)] == ["0.5", "712", "2,830", "52,300", "13.2 M"]

@@ -25,8 +25,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from omegaconf import DictConfig
 
-from coopsim.compare import load_sweep, paired_effects
-from coopsim.plots import band_paths, effects_chart, flows_matrix, region_map, time_paths, tomahawk
+from coopsim.compare import load_sweep, paired_effects, scenario_table, start_date
+from coopsim.plots import band_paths, effect_map, effects_chart, flows_matrix, region_map, scenario_styles, time_paths, tomahawk
 from coopsim.runner import compose_config, simulate
 
 __all__ = [
@@ -36,7 +36,10 @@ __all__ = [
     "sweep",
     "load",
     "effects",
+    "styles",
+    "start",
     "band_paths",
+    "effect_map",
     "effects_chart",
     "flows_matrix",
     "region_map",
@@ -98,6 +101,7 @@ def sweep(
     combos = [tuple(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
     jobs = [(combo, seed) for combo in combos for seed in seeds]
     frames = Parallel(n_jobs=processes)(delayed(_one)(combo, tuple(overrides), seed) for combo, seed in jobs)
+    described = {combo: _describe(compose(*overrides, *(f"{k}={v}" for k, v in combo))) for combo in combos}
     rows, tagged = [], []
     for (combo, seed), frame in zip(jobs, frames, strict=True):
         settings = dict(combo)
@@ -107,13 +111,36 @@ def sweep(
             {
                 "scenario": scenario,
                 "pairing": pairing,
-                "agreement": settings.get("agreement", "none"),
+                **described[combo],
                 "seed": seed,
                 **{f"set:{k}": v for k, v in settings.items()},
             }
         )
         tagged.append(frame.assign(scenario=scenario, pairing=pairing, seed=seed))
     return pd.DataFrame(rows), pd.concat(tagged, ignore_index=True)
+
+
+def _describe(cfg: DictConfig) -> dict:
+    """What the figures need to name a scenario: its agreement preset, the rail lever's speed, the start date."""
+    data = cfg.region.get("data")
+    return {
+        "agreement": cfg.agreement.name,
+        "rail_speed_kmh": cfg.levers.get("rail_speed_kmh"),
+        "start_date": data.start_date if data is not None else None,
+    }
+
+
+def styles(runs: pd.DataFrame) -> dict:
+    """Each scenario's short label and fixed colour (:func:`coopsim.plots.scenario_styles`), as ``coopsim-compare`` uses.
+
+    Pass it to the plotting functions (``styles=...``) so that a notebook's figures match the saved comparison's.
+    """
+    return scenario_styles(scenario_table(runs))
+
+
+def start(runs: pd.DataFrame):
+    """The calendar date of step 0 of these runs (None for theory regions): pass it as ``start=`` to :func:`band_paths`."""
+    return start_date(runs)
 
 
 def load(sweep_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -22,15 +22,40 @@ Figures are PNG and SVG.
 from __future__ import annotations
 
 import argparse
+import datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from matplotlib.colors import to_hex
 
 from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, mean_interval, run_indicators
-from coopsim.plots import band_paths, effects_chart, flows_matrix, indicator_effects, region_map, save_figures, tomahawk
+from coopsim.plots import (
+    band_paths,
+    effect_map,
+    effects_chart,
+    flows_matrix,
+    indicator_effects,
+    quarter_name,
+    region_map,
+    save_figures,
+    scenario_label,
+    scenario_styles,
+    tomahawk,
+)
 from coopsim.progress import progress
-from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, METRICS_FILE, DamagedRunError, is_complete, verify_run
+from coopsim.report import write_report, write_workbook
+from coopsim.results import (
+    CALIBRATION_FILE,
+    CITIES_FILE,
+    CONFIG_FILE,
+    EVENTS_FILE,
+    LINKS_FILE,
+    METRICS_FILE,
+    DamagedRunError,
+    is_complete,
+    verify_run,
+)
 from coopsim.sweep import build_index, run_overrides, sweep_runs
 
 BASELINE_AGREEMENT = "none"
@@ -46,7 +71,23 @@ FLOW_METRICS = (
     "exits_loss",
     "relocations_in",
 )
+FLOW_UNITS = {  # the unit of each flow, one panel each in the flows figure
+    "investment_in": "100 million yuan (budget units in theory regions)",  # ASCII: CJK fonts may be missing
+    "exchange_in": "people",
+    "migration_in": "people",
+    "worker_migration_in": "people",
+    "entries_new": "enterprise agents",
+    "entries_branch": "enterprise agents",
+    "exits_loss": "enterprise agents",
+    "relocations_in": "enterprise agents",
+}
 FIGURE_DPI = 110
+PERCENT = 100.0
+METRIC_LABELS = {
+    "gdp_share": "share of the region's GDP",
+    "talent_share": "share of its talent",
+    "enterprise_share": "share of its enterprises",
+}
 
 
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -77,6 +118,8 @@ def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple
                 "core": config["region"].get("core_city"),
                 "partner": config["region"].get("partner_city"),
                 "experiment": config.get("experiment"),
+                "rail_speed_kmh": (config.get("levers") or {}).get("rail_speed_kmh"),
+                "start_date": ((config["region"].get("data") or {}).get("start_date")),
                 **{f"set:{k}": v for k, v in settings.items()},
             }
         )
@@ -94,6 +137,50 @@ def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple
     metrics_frame["scenario"] = metrics_frame["run_index"].map(dict(enumerate(scenarios)))
     metrics_frame["pairing"] = metrics_frame["run_index"].map(dict(enumerate(pairings)))
     return runs, metrics_frame.drop(columns="run_index")
+
+
+RAIL_SPEED_SETTING = "levers.rail_speed_kmh"  # shown in a rail preset's label, not again among its settings
+
+
+def scenario_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario: ``scenario, agreement, label, colour, overrides`` (the short human label and the fixed
+    colour every figure uses, :func:`coopsim.plots.scenario_styles`; the overrides that define it)."""
+    first = runs.drop_duplicates("scenario")
+    rows = []
+    for run in first.itertuples(index=False):
+        settings = dict(item.split("=", 1) for item in run.scenario.split(", ") if "=" in item)
+        raw_speed = getattr(run, "rail_speed_kmh", None)
+        speed = float(raw_speed) if raw_speed is not None and pd.notna(raw_speed) else None
+        shown = {k: v for k, v in settings.items() if not (k == RAIL_SPEED_SETTING and speed is not None)}
+        label = scenario_label(run.agreement, shown, speed)
+        rows.append({"scenario": run.scenario, "agreement": run.agreement, "label": label, "overrides": run.scenario})
+    table = pd.DataFrame(rows)
+    styles = scenario_styles(table)
+    table["colour"] = [to_hex(styles[scenario].colour) for scenario in table["scenario"]]
+    return table.sort_values("scenario", key=lambda column: column.map(_baseline_last)).reset_index(drop=True)
+
+
+def _baseline_last(scenario: str) -> tuple[int, str]:
+    return (1 if f"agreement={BASELINE_AGREEMENT}" in scenario.split(", ") else 0, scenario)
+
+
+def run_events(runs: pd.DataFrame) -> list[tuple[int, str]]:
+    """Events to mark on time paths, from the runs' ``events.parquet``: one label per step (timetable changes, a line
+    opening), merged over scenarios; none for runs saved before events were recorded."""
+    frames = [pd.read_parquet(run / EVENTS_FILE) for run in runs.drop_duplicates("scenario")["run"] if (run / EVENTS_FILE).exists()]
+    if not frames:
+        return []
+    events = pd.concat(frames).drop_duplicates()
+    labels = {"timetable": "timetable change", "agreement": "agreement line opens"}
+    return [(int(step), " / ".join(sorted({labels.get(kind, kind) for kind in group["kind"]}))) for step, group in events.groupby("step")]
+
+
+def start_date(runs: pd.DataFrame) -> datetime.date | None:
+    """The calendar date of step 0 (data regions), or None (theory regions have no calendar)."""
+    if "start_date" not in runs:
+        return None
+    dates = runs["start_date"].dropna().unique()
+    return datetime.date.fromisoformat(str(dates[0])) if len(dates) == 1 else None
 
 
 def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city: str, step: int) -> pd.DataFrame:
@@ -131,6 +218,14 @@ def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city:
 
 
 EFFECT_COLUMNS = ["scenario", "metric", "city", "seeds", "effect", "ci_low", "ci_high", "effect_pct", "pct_low", "pct_high"]
+
+
+def all_city_effects(runs: pd.DataFrame, metrics: pd.DataFrame, step: int) -> pd.DataFrame:
+    """Paired effects of every scenario on every city's :data:`HORIZON_METRICS` at ``step`` (for maps and the workbook)."""
+    cities = sorted(set(metrics["city"]) - {"region"})
+    parts = [paired_effects(runs, metrics, metric, city, step) for metric in HORIZON_METRICS for city in cities]
+    parts = [part for part in parts if not part.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EFFECT_COLUMNS)
 
 
 def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: pd.DataFrame) -> pd.DataFrame:
@@ -172,14 +267,30 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
         runs["core"].dropna().iloc[0] if runs["core"].notna().any() else None,
     )
     focus = [c for c in (partner, core) if c]
+    scenarios = scenario_table(runs)
+    scenarios.to_csv(out / "scenarios.csv", index=False)
+    written.append(out / "scenarios.csv")
+    styles = scenario_styles(scenarios)
+    start, events = start_date(runs), run_events(runs)
+    order = {scenario: k for k, scenario in enumerate(scenarios["scenario"])}
+    when = quarter_name(horizon, start) if start is not None else f"quarter {horizon}"
     figures = {}
     for metric in PATH_METRICS:
         for city in focus:
             data = metrics[(metrics["metric"] == metric) & (metrics["city"] == city)]
             if not data.empty:
-                figure = band_paths(data[["scenario", "seed", "step", "value"]], f"{city}: {metric}")
+                data = data.sort_values("scenario", key=lambda column: column.map(order), kind="stable")
+                figure = band_paths(
+                    data[["scenario", "seed", "step", "value"]],
+                    f"{city}: {METRIC_LABELS.get(metric, metric)}, %",
+                    styles=styles,
+                    start=start,
+                    events=events,
+                    scale=PERCENT,
+                )
                 figure.axes[0].set_title(
-                    f"{city}: {metric} by scenario, levels (change since step 0 includes the no-agreement baseline's own)",
+                    f"{city}: {METRIC_LABELS.get(metric, metric)} by scenario (mean, 90% band across seeds)\n"
+                    "levels: the change since the start includes the no-agreement baseline's own",
                     fontsize="medium",
                 )
                 figures[f"paths_{metric}_{city}"] = figure
@@ -190,28 +301,55 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
     )
     if not effects.empty and effects["seeds"].sum() > 0:
         figures["effects"] = effects_chart(
-            effects, f"effect at quarter {horizon} in % of no agreement (same seed), mean and 95% CI across seeds"
+            effects.sort_values("scenario", key=lambda column: column.map(order), kind="stable"),
+            f"effect in {when} in % of no agreement (same seed), mean and 95% CI across seeds",
+            styles=styles,
         )
+    city_effects = all_city_effects(runs, metrics, horizon)
+    if not city_effects.empty:
+        cities_table = pd.read_parquet(runs["run"].iloc[0] / CITIES_FILE)
+        gdp_effects = city_effects[city_effects["metric"] == "gdp_share"]
+        figures["effect_map"] = effect_map(cities_table, gdp_effects, "effect on the city's GDP share, %", styles, focus)
     flows = metrics[metrics["metric"].isin(FLOW_METRICS)].groupby(["scenario", "seed", "metric"])["value"].sum()
-    figures["flows"] = flows_matrix(flows.groupby(["scenario", "metric"]).mean().unstack("metric").fillna(0.0))
+    matrix = flows.groupby(["scenario", "metric"]).mean().unstack("metric").fillna(0.0)
+    matrix = matrix.loc[[scenario for scenario in scenarios["scenario"] if scenario in matrix.index]]
+    figures["flows"] = flows_matrix(matrix, FLOW_UNITS, styles)
     figures["map"] = _horizon_map(runs, metrics, horizon)
     if "set:region.trade_cost" in runs:
         figures["tomahawk"] = _tomahawk(runs, metrics)
     written += save_figures(figures, out, dpi=FIGURE_DPI)
     geography = _geography(runs)
+    table = classes = None
     if geography is not None:
         table, classes = sub_centre_indicators(runs, metrics, geography, horizon)
         table.to_csv(out / "indicators.csv", index=False)
         classes.to_csv(out / "classes.csv", index=False)
         written += [out / "indicators.csv", out / "classes.csv"]
         if table["effect"].notna().any():  # a scenario paired with its baseline
-            title = f"sub-centre indicators at quarter {horizon}: effect against no agreement, 95% CI"
-            written += save_figures({"indicators": indicator_effects(table, title)}, out, dpi=FIGURE_DPI)
-    summary = horizon_table(metrics, focus, horizon, effects) if focus else runs.groupby("scenario")["seed"].nunique().to_frame("seeds")
+            title = f"sub-centre indicators in {when}: effect against no agreement, 95% CI"
+            written += save_figures({"indicators": indicator_effects(table, title, styles)}, out, dpi=FIGURE_DPI)
+    cities = sorted(set(metrics["city"]) - {"region"})
+    summary = horizon_table(metrics, cities, horizon, city_effects)
+    summary.insert(1, "label", summary["scenario"].map(scenarios.set_index("scenario")["label"]))
+    summary.insert(2, "date", when)
     summary.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(_markdown(summary))
     written += [out / "summary.csv", out / "summary.md"]
+    sheets = {"scenarios": scenarios, "summary": summary}
+    if table is not None:
+        sheets |= {"indicators": table, "classes": classes}
+    sheets |= _calibration_sheet(runs)
+    written.append(write_workbook(out, sheets))
+    from coopsim.runner import config_dir  # the project's config files, whose comments give parameters' sources
+
+    written.append(write_report(out, runs, scenarios, effects, when, table, classes, config_dir()))
     return written
+
+
+def _calibration_sheet(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The calibration report of the first run, when it saved one (data regions)."""
+    path = runs["run"].iloc[0] / CALIBRATION_FILE
+    return {"calibration": pd.read_parquet(path)} if path.exists() else {}
 
 
 def _geography(runs: pd.DataFrame) -> Geography | None:

@@ -214,7 +214,7 @@ def time_paths_figure(model: DashboardModel) -> Figure:
     axes = figure.subplots(len(SHARE_METRICS), 1, sharex=True)
     for ax, metric in zip(axes, SHARE_METRICS, strict=True):
         changes, name = share_changes(metrics, cities, metric)
-        plots.time_paths(changes, name, highlight=cities, ax=ax)
+        plots.time_paths(changes, name, highlight=cities, ax=ax, start=model.simulation.region.start_date)
         ax.set_ylabel(f"{metric}\n% vs quarter 0")
         if opening is not None and model.quarter >= opening:
             ax.axvline(opening, color="0.3", linestyle=":", linewidth=1.0)

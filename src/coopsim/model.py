@@ -535,6 +535,16 @@ class RegionalEconomy(mesa.Model):
         rows = [(names[a], names[b], d["mode"], d["minutes"]) for a, b, d in self.region.network.edges(data=True)]
         return pd.DataFrame(rows, columns=["a", "b", "mode", "minutes"])
 
+    def events_table(self) -> pd.DataFrame:
+        """Dated events of the run, to mark on time paths: ``step, kind, event`` (kind ``timetable`` for the region's
+        scheduled link changes, ``agreement`` for a rule's line opening)."""
+        rows = [(link.quarter, "timetable", f"{link.a}-{link.b} {link.mode} {link.minutes:g} min") for link in self.region.scheduled_links]
+        for key, rule in self.rules.items():
+            opening = getattr(rule, "opening_quarter", None)
+            if opening is not None:
+                rows.append((int(opening), "agreement", f"agreement.rules.{key}: line opens"))
+        return pd.DataFrame(rows, columns=["step", "kind", "event"]).sort_values("step", kind="stable").reset_index(drop=True)
+
     # ----- derived quantities -------------------------------------------------------------
     def talent_per_city(self) -> np.ndarray:
         """People of talent in each city (K,)."""

@@ -8,6 +8,7 @@ main shares with the core and partner highlighted.
 from __future__ import annotations
 
 import argparse
+import datetime
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,7 @@ from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, latest_run, re
 
 TIME_PATH_METRICS = ("gdp_share", "talent_share", "enterprise_share", "real_wage")
 FIGURE_DPI = 120
+PERCENT = 100.0
 RESULTS_ROOT = Path("results")
 
 
@@ -31,7 +33,12 @@ def plot_run(run_dir: Path) -> list[Path]:
     last = metrics[(metrics["step"] == metrics["step"].max()) & (metrics["metric"] == "gdp")].set_index("city")["value"]
     cities = cities.assign(gdp_at_horizon=cities["name"].map(last))
     figures = {"map": region_map(cities, links, "gdp_at_horizon")}
-    figures.update({metric: time_paths(metrics, metric, highlight) for metric in TIME_PATH_METRICS})
+    data = region.get("data") or {}
+    start = datetime.date.fromisoformat(str(data["start_date"])) if data.get("start_date") else None
+    for metric in TIME_PATH_METRICS:
+        share = metric.endswith("_share")
+        label = f"{metric}, %" if share else f"{metric} (model units: the outside good is the numeraire)"
+        figures[metric] = time_paths(metrics, metric, highlight, start=start, scale=PERCENT if share else 1.0, ylabel=label)
     return save_figures(figures, run_dir / "figures", dpi=FIGURE_DPI)
 
 

@@ -6,14 +6,19 @@ the Agg canvas, so they need no display and leave pyplot's global state (and a n
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -177,17 +182,176 @@ def _draw_cities(ax: Axes, cities: pd.DataFrame, sizes: np.ndarray) -> list[Line
     return handles
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# One label and one colour per scenario, the same in every figure, notebook and the dashboard.
+
+# Short human names of the agreement presets (configs/agreement/*.yaml ``name``).
+AGREEMENT_LABELS = {
+    "none": "No agreement",
+    "rail": "Rail",
+    "fast_link": "Fast link",
+    "investment": "Investment",
+    "talent": "Talent exchange",
+    "associations": "Industry associations",
+    "deep_cooperation": "Deep cooperation",
+    "deep_without_rail": "Deep cooperation without rail",
+    "deep_without_investment": "Deep cooperation without investment",
+    "deep_without_talent": "Deep cooperation without talent exchange",
+    "deep_without_associations": "Deep cooperation without associations",
+}
+# Colours from matplotlib's tab10, one per preset; the baseline is black and dashed, drawn on top so it hides nothing.
+AGREEMENT_COLOURS = {
+    "none": "black",
+    "rail": "tab:red",
+    "fast_link": "tab:pink",
+    "investment": "tab:orange",
+    "talent": "tab:purple",
+    "associations": "tab:brown",
+    "deep_cooperation": "tab:blue",
+    "deep_without_rail": "tab:cyan",
+    "deep_without_investment": "tab:olive",
+    "deep_without_talent": "tab:green",
+    "deep_without_associations": "tab:gray",
+}
+OTHER_COLOURS = ("tab:green", "tab:cyan", "tab:olive", "tab:pink", "tab:gray", "tab:brown")  # presets not named above
+BASELINE_AGREEMENT_NAME = "none"
+BASELINE_LINESTYLE = "--"
+BASELINE_ZORDER = 5  # above the scenarios' lines and bands
+# Within one preset, sweeps over other settings get shades of its colour, from darker to lighter.
+SHADE_RANGE = (-0.35, 0.45)  # fraction mixed towards black (negative) or white (positive)
+
+
+@dataclass(frozen=True)
+class ScenarioStyle:
+    """How a scenario is drawn and named everywhere: its short label, colour and line style."""
+
+    label: str
+    colour: str | tuple[float, float, float]
+    linestyle: str = "-"
+    zorder: float = 2.0
+
+
+def scenario_label(agreement: str, settings: dict[str, object] | None = None, rail_speed_kmh: float | None = None) -> str:
+    """A short human name: the preset's (with the rail speed for rail presets) and any other setting as ``name value``."""
+    label = AGREEMENT_LABELS.get(agreement, agreement.replace("_", " ").capitalize())
+    if agreement in ("rail", "fast_link") and rail_speed_kmh is not None:
+        label = f"{label} {rail_speed_kmh:g} km/h"
+    extras = [f"{key.rsplit('.', 1)[-1].replace('_', ' ')} {value}" for key, value in (settings or {}).items() if key != "agreement"]
+    return f"{label} ({', '.join(extras)})" if extras else label
+
+
+def scenario_styles(scenarios: pd.DataFrame) -> dict[str, ScenarioStyle]:
+    """Label and colour of each scenario: ``scenarios`` has columns ``scenario``, ``agreement`` and ``label``.
+
+    A preset's colour comes from :data:`AGREEMENT_COLOURS` (presets not there take :data:`OTHER_COLOURS` in order of
+    name); several scenarios of one preset (a sweep over another setting) get shades of it, in order of scenario. The
+    baseline is black and dashed.
+    """
+    _require_columns(scenarios, ("scenario", "agreement", "label"), "scenarios")
+    from matplotlib.colors import to_rgb
+
+    unnamed = sorted(set(scenarios["agreement"]) - set(AGREEMENT_COLOURS))
+    extra = {name: OTHER_COLOURS[k % len(OTHER_COLOURS)] for k, name in enumerate(unnamed)}
+    styles = {}
+    for agreement, group in scenarios.drop_duplicates("scenario").groupby("agreement", sort=True):
+        base = to_rgb(AGREEMENT_COLOURS.get(agreement, extra.get(agreement, "black")))
+        members = sorted(group["scenario"])
+        labels = group.set_index("scenario")["label"]
+        for k, scenario in enumerate(members):
+            colour = base if len(members) == 1 else _shade(base, np.linspace(*SHADE_RANGE, len(members))[k])
+            if agreement == BASELINE_AGREEMENT_NAME:
+                styles[scenario] = ScenarioStyle(labels[scenario], colour, BASELINE_LINESTYLE, BASELINE_ZORDER)
+            else:
+                styles[scenario] = ScenarioStyle(labels[scenario], colour)
+    return styles
+
+
+def _shade(rgb: tuple[float, float, float], amount: float) -> tuple[float, float, float]:
+    """Mix a colour towards white (``amount > 0``) or black (``amount < 0``) by ``|amount|``."""
+    target = 1.0 if amount > 0 else 0.0
+    return tuple(float(c + (target - c) * abs(amount)) for c in rgb)
+
+
+def _style_of(scenario: object, styles: dict[str, ScenarioStyle] | None) -> dict:
+    """Matplotlib keywords (label, colour, line style, z-order) of a scenario, or just its name without styles."""
+    if not styles or scenario not in styles:
+        return {"label": str(scenario)}
+    style = styles[scenario]
+    return {"label": style.label, "color": style.colour, "linestyle": style.linestyle, "zorder": style.zorder}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Calendar time and events on time axes.
+
+QUARTERS_A_YEAR = 4
+CALENDAR_TICK_YEARS = 2  # a tick every second year's first quarter
+EVENT_COLOUR = "0.35"
+EVENT_LABEL_FONT_SIZE = 7
+EVENT_LABEL_MIN_GAP = 3  # quarters between two labelled events
+
+
+def quarter_name(step: int, start: datetime.date) -> str:
+    """The calendar quarter of a step counted from ``start`` (step 0 = the quarter holding ``start``): ``"2021 Q1"``."""
+    first = start.year * QUARTERS_A_YEAR + (start.month - 1) // 3
+    index = first + int(step)
+    return f"{index // QUARTERS_A_YEAR} Q{index % QUARTERS_A_YEAR + 1}"
+
+
+def calendar_axis(ax: Axes, steps: Sequence[int], start: datetime.date | None) -> None:
+    """Label a time axis counted in steps with calendar quarters (``2021 Q1``, ``2023 Q1``, ...), or with quarters
+    since the start when the region has no calendar (theory regions)."""
+    if start is None:
+        ax.set_xlabel("quarter since the start (a theory region has no calendar)")
+        return
+    first, last = int(min(steps)), int(max(steps))
+    offset = (QUARTERS_A_YEAR - (start.month - 1) // 3) % QUARTERS_A_YEAR  # steps until the next first quarter
+    ticks = [step for step in range(first + offset, last + 1, QUARTERS_A_YEAR * CALENDAR_TICK_YEARS)]
+    ax.set_xticks(ticks, [quarter_name(step, start) for step in ticks])
+    ax.set_xlabel("calendar quarter")
+
+
+def mark_events(ax: Axes, events: Sequence[tuple[int, str]]) -> None:
+    """A dotted vertical line at each ``(step, what)`` (timetable changes, a line opening, a rule's start), labelled
+    inside the top of the axes; a label closer than :data:`EVENT_LABEL_MIN_GAP` quarters to the previous one is left
+    off (its line stays), so labels never overlap."""
+    labelled = None
+    for step, what in sorted(events):
+        ax.axvline(step, color=EVENT_COLOUR, linestyle=":", linewidth=1.0, zorder=1)
+        if labelled is None or step - labelled >= EVENT_LABEL_MIN_GAP:
+            ax.text(
+                step,
+                0.98,
+                f"{what} ",
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=EVENT_LABEL_FONT_SIZE,
+                color=EVENT_COLOUR,
+                transform=ax.get_xaxis_transform(),
+            )
+            labelled = step
+
+
 TIME_PATH_FIGSIZE_INCHES = (9.0, 5.0)
 HIGHLIGHT_LINEWIDTH = 2.5
 BACKGROUND_LINEWIDTH = 0.8
 BACKGROUND_ALPHA = 0.5
 
 
-def time_paths(metrics: pd.DataFrame, metric: str, highlight: Sequence[str] = (), ax: Axes | None = None) -> Figure:
+def time_paths(
+    metrics: pd.DataFrame,
+    metric: str,
+    highlight: Sequence[str] = (),
+    ax: Axes | None = None,
+    start: datetime.date | None = None,
+    scale: float = 1.0,
+    ylabel: str | None = None,
+) -> Figure:
     """One line per city of ``metric`` over quarters, from tidy metrics (``step, city, metric, value``).
 
     Cities in ``highlight`` (e.g. the core and the partner) are drawn thick and labelled; the
-    others thin and grey-ish. Raises if the metric is not in the table.
+    others thin and grey-ish. ``start`` puts calendar quarters on the time axis; values are
+    multiplied by ``scale`` (100 for shares in %). Raises if the metric is not in the table.
     """
     _require_columns(metrics, ("step", "city", "metric", "value"), "metrics")
     data = metrics[(metrics["metric"] == metric) & (metrics["city"] != "region")]
@@ -198,13 +362,14 @@ def time_paths(metrics: pd.DataFrame, metric: str, highlight: Sequence[str] = ()
         figure = Figure(figsize=TIME_PATH_FIGSIZE_INCHES)
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
+    wide = wide * scale
     for city in wide.columns:
         if city in highlight:
             ax.plot(wide.index, wide[city], linewidth=HIGHLIGHT_LINEWIDTH, label=city)
         else:
             ax.plot(wide.index, wide[city], linewidth=BACKGROUND_LINEWIDTH, alpha=BACKGROUND_ALPHA, color="0.5")
-    ax.set_xlabel("quarter (step 0 = start)")
-    ax.set_ylabel(metric)
+    calendar_axis(ax, wide.index, start)
+    ax.set_ylabel(ylabel or metric)
     if highlight:
         ax.legend(loc="best")
     return ax.figure
@@ -214,11 +379,23 @@ BAND_ALPHA = 0.25
 BAND_QUANTILES = (0.05, 0.95)  # a 90% band across seeds
 
 
-def band_paths(frame: pd.DataFrame, ylabel: str, ax: Axes | None = None, zero_line: bool = False) -> Figure:
+def band_paths(
+    frame: pd.DataFrame,
+    ylabel: str,
+    ax: Axes | None = None,
+    zero_line: bool = False,
+    styles: dict[str, ScenarioStyle] | None = None,
+    start: datetime.date | None = None,
+    events: Sequence[tuple[int, str]] = (),
+    scale: float = 1.0,
+) -> Figure:
     """Mean and 90% band across seeds of a value over quarters, one line per scenario.
 
     ``frame`` has columns ``scenario``, ``seed``, ``step``, ``value`` (e.g. a metric, or its
-    paired difference against a baseline run with the same seed).
+    paired difference against a baseline run with the same seed). ``styles`` names and colours
+    the scenarios (:func:`scenario_styles`); ``start`` puts calendar quarters on the time axis;
+    ``events`` are marked (:func:`mark_events`); values are multiplied by ``scale`` (100 for %).
+    The legend sits beside the axes, never over the data.
     """
     _require_columns(frame, ("scenario", "seed", "step", "value"), "frame")
     if ax is None:
@@ -226,16 +403,17 @@ def band_paths(frame: pd.DataFrame, ylabel: str, ax: Axes | None = None, zero_li
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
     for scenario, data in frame.groupby("scenario", sort=False):
-        by_step = data.groupby("step")["value"]
+        by_step = (data.assign(value=data["value"] * scale)).groupby("step")["value"]
         mean = by_step.mean()
         low, high = by_step.quantile(BAND_QUANTILES[0]), by_step.quantile(BAND_QUANTILES[1])
-        (line,) = ax.plot(mean.index, mean.to_numpy(), label=str(scenario))
+        (line,) = ax.plot(mean.index, mean.to_numpy(), **_style_of(scenario, styles))
         ax.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=line.get_color(), alpha=BAND_ALPHA, linewidth=0)
     if zero_line:
         ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.set_xlabel("quarter (step 0 = start)")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
+    calendar_axis(ax, frame["step"].unique(), start)
+    mark_events(ax, events)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax.figure
 
 
@@ -247,10 +425,11 @@ FLOWS_FIGSIZE_INCHES = (10.0, 4.5)
 TOMAHAWK_FIGSIZE_INCHES = (8.0, 5.0)
 
 
-def effects_chart(effects: pd.DataFrame, title: str, ax: Axes | None = None) -> Figure:
+def effects_chart(effects: pd.DataFrame, title: str, ax: Axes | None = None, styles: dict[str, ScenarioStyle] | None = None) -> Figure:
     """Horizontal bars of paired effects in percent with confidence intervals, grouped by (city, metric).
 
-    ``effects`` has columns ``scenario, metric, city, effect_pct, pct_low, pct_high``.
+    ``effects`` has columns ``scenario, metric, city, effect_pct, pct_low, pct_high``; ``styles`` names and colours the
+    scenarios (:func:`scenario_styles`). The legend sits beside the axes.
     """
     _require_columns(effects, ("scenario", "metric", "city", "effect_pct", "pct_low", "pct_high"), "effects")
     labels = [f"{c}: {m}" for c, m in effects[["city", "metric"]].drop_duplicates().itertuples(index=False)]
@@ -268,19 +447,21 @@ def effects_chart(effects: pd.DataFrame, title: str, ax: Axes | None = None) -> 
         )
         y = np.arange(len(labels)) + k * height
         error = np.vstack([rows["effect_pct"] - rows["pct_low"], rows["pct_high"] - rows["effect_pct"]])
-        ax.barh(y, rows["effect_pct"], height=height, xerr=np.nan_to_num(error), capsize=2, label=scenario)
+        style = _style_of(scenario, styles)
+        ax.barh(y, rows["effect_pct"], height=height, xerr=np.nan_to_num(error), capsize=2, label=style["label"], color=style.get("color"))
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_yticks(np.arange(len(labels)) + 0.4 - height / 2, labels)
     ax.set_xlabel("effect, % of no agreement with the same seed")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax.figure
 
 
-def indicator_effects(table: pd.DataFrame, title: str) -> Figure:
+def indicator_effects(table: pd.DataFrame, title: str, styles: dict[str, ScenarioStyle] | None = None) -> Figure:
     """One panel per sub-centre indicator: each scenario's paired effect with its 95% interval.
 
-    ``table`` has columns ``scenario, indicator, effect, ci_low, ci_high`` (:func:`coopsim.indicators.indicator_table`).
+    ``table`` has columns ``scenario, indicator, effect, ci_low, ci_high`` (:func:`coopsim.indicators.indicator_table`);
+    ``styles`` names and colours the scenarios.
     """
     _require_columns(table, ("scenario", "indicator", "effect", "ci_low", "ci_high"), "indicators")
     table = table.dropna(subset=["effect"])
@@ -292,9 +473,10 @@ def indicator_effects(table: pd.DataFrame, title: str) -> Figure:
         rows = table[table["indicator"] == indicator]
         y = np.arange(len(rows))
         error = np.vstack([rows["effect"] - rows["ci_low"], rows["ci_high"] - rows["effect"]])
-        ax.barh(y, rows["effect"], xerr=np.nan_to_num(error), capsize=2, color="tab:blue")
+        looks = [_style_of(scenario, styles) for scenario in rows["scenario"]]
+        ax.barh(y, rows["effect"], xerr=np.nan_to_num(error), capsize=2, color=[look.get("color", "tab:blue") for look in looks])
         ax.axvline(0.0, color="black", linewidth=0.8)
-        ax.set_yticks(y, rows["scenario"])
+        ax.set_yticks(y, [look["label"] for look in looks])
         ax.set_title(indicator, fontsize="small")
         ax.tick_params(axis="x", labelsize="small")
         ax.xaxis.set_major_locator(MaxNLocator(INDICATOR_TICKS))
@@ -303,25 +485,110 @@ def indicator_effects(table: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def flows_matrix(flows: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Heat map of cumulative flows: rows are scenarios, columns flow kinds, cells annotated.
+EFFECT_MAP_PANEL_INCHES = (4.6, 3.6)
+EFFECT_MAP_COLUMNS = 2
+EFFECT_MARKER_AREA_PT2 = 110.0
+EFFECT_CMAP = "RdBu"  # diverging: red loses, blue gains, white none
 
-    Each column is scaled by its largest absolute value so that kinds with different units
-    (money, people, enterprises) share one colour scale; the annotations are the raw totals.
+
+def effect_map(
+    cities: pd.DataFrame,
+    effects: pd.DataFrame,
+    value_label: str,
+    styles: dict[str, ScenarioStyle] | None = None,
+    always_label: Sequence[str] = (),
+) -> Figure:
+    """Each city's paired effect, one map per scenario, on one diverging colour scale centred on 0.
+
+    ``cities`` has ``name, lat, lon``; ``effects`` has ``scenario, city, effect_pct, pct_low, pct_high``. A city whose
+    95% interval includes 0 is hatched with a grey edge, so only effects distinguishable from seed noise stand out;
+    cities with such an effect, and ``always_label`` (e.g. the partner and the core), are named. ``value_label`` names
+    the colour bar.
     """
-    if ax is None:
-        figure = Figure(figsize=FLOWS_FIGSIZE_INCHES)
-        FigureCanvasAgg(figure)
-        ax = figure.add_subplot()
-    values = flows.to_numpy(dtype=float)
-    scale = np.where(np.abs(values).max(axis=0) > 0, np.abs(values).max(axis=0), 1.0)
-    ax.imshow(values / scale, aspect="auto", cmap="Blues", vmin=0.0, vmax=1.0)
-    ax.set_xticks(range(len(flows.columns)), flows.columns, rotation=30, ha="right")
-    ax.set_yticks(range(len(flows.index)), flows.index)
-    for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7)
-    ax.set_title("cumulative flows over the run (mean across seeds, summed over cities)")
-    return ax.figure
+    _require_columns(cities, ("name", "lat", "lon"), "cities")
+    _require_columns(effects, ("scenario", "city", "effect_pct", "pct_low", "pct_high"), "effects")
+    scenarios = list(dict.fromkeys(effects["scenario"]))
+    columns = min(EFFECT_MAP_COLUMNS, max(len(scenarios), 1))
+    rows = math.ceil(len(scenarios) / columns) if scenarios else 1
+    figure = Figure(figsize=(EFFECT_MAP_PANEL_INCHES[0] * columns + 1.2, EFFECT_MAP_PANEL_INCHES[1] * rows), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    largest = max(float(np.nanmax(np.abs(effects["effect_pct"]))) if len(effects) else 0.0, 1e-9)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-largest, vmax=largest)
+    position = cities.set_index("name")[["lon", "lat"]]
+    aspect = 1.0 / math.cos(math.radians(float(cities["lat"].mean())))
+    for ax, scenario in zip(axes, scenarios, strict=False):
+        values = effects[effects["scenario"] == scenario].set_index("city").reindex(position.index)
+        unclear = ((values["pct_low"] <= 0) & (values["pct_high"] >= 0)) | values["effect_pct"].isna()
+        colours = colormaps[EFFECT_CMAP](norm(values["effect_pct"].fillna(0.0).to_numpy()))
+        for mask, edge, hatch in ((~unclear, "black", None), (unclear, "0.55", "////")):
+            ax.scatter(
+                position.loc[mask, "lon"],
+                position.loc[mask, "lat"],
+                c=colours[mask.to_numpy()],
+                s=EFFECT_MARKER_AREA_PT2,
+                edgecolors=edge,
+                linewidths=0.6,
+                hatch=hatch,
+                zorder=CITY_ZORDER,
+            )
+        for name, (lon, lat) in position.iterrows():
+            if name in always_label or not unclear[name]:
+                ax.annotate(
+                    name, (lon, lat), xytext=LABEL_OFFSET_PT, textcoords="offset points", fontsize=LABEL_FONT_SIZE, zorder=LABEL_ZORDER
+                )
+        ax.set_aspect(aspect)
+        ax.set_title(_style_of(scenario, styles)["label"], fontsize="medium")
+        ax.tick_params(labelsize="small")
+    for ax in axes[len(scenarios) :]:
+        ax.set_visible(False)
+    mappable = ScalarMappable(norm=norm, cmap=EFFECT_CMAP)
+    bar = figure.colorbar(mappable, ax=list(axes[: max(len(scenarios), 1)]), shrink=0.8)
+    bar.set_label(value_label)
+    figure.suptitle("Effect against no agreement with the same seed (hatched: the 95% interval includes 0)", fontsize="medium")
+    return figure
+
+
+def compact_number(value: float) -> str:
+    """A count as a reader says it: ``712``, ``2,830``, ``52.3 k``, ``13.2 M``."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:.3g} M"
+    if size >= 1e5:
+        return f"{value / 1e3:.3g} k"
+    return f"{value:,.0f}" if size >= 100 else f"{value:.3g}"
+
+
+FLOWS_PANEL_WIDTH_INCHES_PER_COLUMN = 1.5
+FLOWS_PANEL_MIN_WIDTH_INCHES = 3.0
+
+
+def flows_matrix(flows: pd.DataFrame, units: dict[str, str] | None = None, styles: dict[str, ScenarioStyle] | None = None) -> Figure:
+    """Heat maps of cumulative flows, one panel per unit (money, people, enterprises), each with its own colour bar.
+
+    ``flows`` has one row per scenario and one column per flow kind; ``units`` maps each kind to its unit (kinds
+    without one share a panel headed "other"); cells are annotated with their totals; rows are named by ``styles``.
+    """
+    units = units or {}
+    groups: dict[str, list[str]] = {}
+    for kind in flows.columns:
+        groups.setdefault(units.get(kind, "other"), []).append(kind)
+    widths = [max(FLOWS_PANEL_WIDTH_INCHES_PER_COLUMN * len(kinds), FLOWS_PANEL_MIN_WIDTH_INCHES) for kinds in groups.values()]
+    figure = Figure(figsize=(sum(widths) + 2.5, FLOWS_FIGSIZE_INCHES[1]), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(groups), squeeze=False, width_ratios=widths)[0]
+    rows = [_style_of(scenario, styles)["label"] for scenario in flows.index]
+    for k, (ax, (unit, kinds)) in enumerate(zip(axes, groups.items(), strict=True)):
+        values = flows[kinds].to_numpy(dtype=float)
+        image = ax.imshow(values, aspect="auto", cmap="Blues", vmin=0.0, vmax=max(float(np.abs(values).max()), 1e-12))
+        ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right")
+        ax.set_yticks(range(len(rows)), rows if k == 0 else [""] * len(rows))
+        for (i, j), value in np.ndenumerate(values):
+            ax.text(j, i, compact_number(value), ha="center", va="center", fontsize=7)
+        figure.colorbar(image, ax=ax, shrink=0.9).set_label(unit)
+        ax.set_title(unit, fontsize="medium")
+    figure.suptitle("Cumulative flows over the run (mean across seeds, summed over cities)", fontsize="medium")
+    return figure
 
 
 def tomahawk(points: pd.DataFrame, sigma: float, mu: float, ax: Axes | None = None) -> Figure:

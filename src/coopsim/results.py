@@ -24,6 +24,8 @@ import pandas as pd
 METRICS_FILE = "metrics.parquet"
 CITIES_FILE = "cities.parquet"
 LINKS_FILE = "links.parquet"
+CALIBRATION_FILE = "calibration.parquet"  # each calibration target against the step-0 fit (coopsim.calibration)
+EVENTS_FILE = "events.parquet"  # dated events (timetable changes, line openings) to mark on time paths
 CONFIG_FILE = "config.yaml"
 STATUS_FILE = "run.json"
 FILE_MODE = 0o666  # what a plain open() would create, before the umask

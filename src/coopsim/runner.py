@@ -27,11 +27,10 @@ from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
 from coopsim.region import region_inputs
 from coopsim.region_data import DataError
-from coopsim.results import CITIES_FILE, LINKS_FILE, is_complete, reuse_mismatch, write_failure, write_run
+from coopsim.results import CALIBRATION_FILE, CITIES_FILE, EVENTS_FILE, LINKS_FILE, is_complete, reuse_mismatch, write_failure, write_run
 from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
-CALIBRATION_FILE = "calibration.parquet"  # each calibration target against the step-0 fit (coopsim.calibration)
 
 PR_SET_PDEATHSIG = 1  # prctl option: a signal for this process when its parent dies (linux/prctl.h)
 INIT_PID = 1  # the parent of an orphan
@@ -133,7 +132,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
     for field_name, cities in model.region.fallbacks.items():
         log.warning("%s: no figure for %s in the table; the stated fallback is used (guangdong_cities_SOURCES.md)", field_name, cities)
     model, metrics = advance(model, int(cfg.steps), show_progress=True)
-    tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table()}
+    tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table(), EVENTS_FILE: model.events_table()}
     if not report.empty:
         tables[CALIBRATION_FILE] = report
     elapsed = time.perf_counter() - started
