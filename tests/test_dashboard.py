@@ -146,6 +146,9 @@ def test_runs_stop_at_the_horizon():
         model.step()
         assert not model.running
         assert "Horizon reached" in dashboard.status_lines(model)[-1]
+        model.step()  # Play's worker thread may step once more after the horizon: nothing happens
+        assert model.quarter == 2 and not model.running
+        assert dashboard.status_lines(model)[0].startswith("Quarter 2 of 2")
     finally:
         model.release()
 

@@ -127,8 +127,11 @@ class DashboardModel(mesa.Model):
         self.running = self.simulation.steps < self.horizon
 
     def step(self) -> None:
-        """One quarter of the simulation."""
+        """One quarter of the simulation; nothing once the horizon is reached (Play's worker may call once more)."""
         with self.lock:
+            if self.simulation.steps >= self.horizon:
+                self.running = False
+                return
             self.simulation.step()
             self.running = self.simulation.steps < self.horizon
 
