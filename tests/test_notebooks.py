@@ -12,6 +12,7 @@ SMALL = {  # parameters cell replacements: enough to exercise every cell quickly
     "rail_siphon.ipynb": "STEPS = 12\nSEEDS = 2\nOPENING = 4",
     "core_periphery_check.ipynb": "STEPS = 60\nTRADE_COSTS = [1.5, 1.9]",
     "backcast.ipynb": "SEEDS = 1",
+    "explore_sub_centre.ipynb": 'DESIGN = "latin"\nSAMPLES = 8\nSTEPS = 4\nOPENING = (1, 3)\nN_JOBS = 1',
 }
 
 
