@@ -206,6 +206,25 @@ def test_circle_and_wing_name_cities_of_the_region():
         region("guangdong", "region.circle=[Chaozhou,Jieyang]")
 
 
+def edited_cities(folder, city: str, changes: dict[str, str]):
+    """A copy of the packaged cities table (with its SOURCES file beside it) in which ``city``'s row has ``changes``."""
+    import csv
+    import io
+    import shutil
+    from importlib import resources
+
+    data = resources.files("coopsim.data")
+    rows = list(csv.reader(io.StringIO(data.joinpath("guangdong_cities.csv").read_text(encoding="utf-8"))))
+    row = next(row for row in rows if row[0] == city)
+    for column, value in changes.items():
+        row[rows[0].index(column)] = value
+    table = folder / "cities.csv"
+    with table.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
+    shutil.copy(str(data.joinpath("guangdong_cities_SOURCES.md")), folder / "cities_SOURCES.md")
+    return table
+
+
 @pytest.fixture(scope="module")
 def calibrated():
     model = build_model(compose_config("steps=1"))
@@ -241,20 +260,8 @@ def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrat
 
 def test_a_wage_that_leaves_no_room_for_the_outside_sector_is_named(tmp_path):
     """A city whose wage target makes its enterprises' revenue exceed its GDP cannot be fitted: the error names it."""
-    import shutil
-    from importlib import resources
-
-    data = resources.files("coopsim.data")
-    rows = data.joinpath("guangdong_cities.csv").read_text(encoding="utf-8").splitlines()
-    header = rows[0].split(",")
-    column, status = header.index("wage_monthly_yuan_2020"), header.index("wage_status")
-    line = next(k for k, row in enumerate(rows) if row.startswith("Meizhou,"))
-    cells = rows[line].split(",")
-    cells[column], cells[status] = "45000", "secondary"
-    rows[line] = ",".join(cells)
-    (tmp_path / "cities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    shutil.copy(str(data.joinpath("guangdong_cities_SOURCES.md")), tmp_path / "cities_SOURCES.md")
-    cfg = compose_config("steps=1", f"region.data.cities_table={tmp_path / 'cities.csv'}", "region.data.calibration_max_rounds=60")
+    table = edited_cities(tmp_path, "Meizhou", {"wage_monthly_yuan_2020": "45000", "wage_status": "secondary"})
+    cfg = compose_config("steps=1", f"region.data.cities_table={table}", "region.data.calibration_max_rounds=60")
     with pytest.raises(ConfigError, match=r"region.data.calibration_max_rounds.*squeezed out in \['Meizhou'\]"):
         build_model(cfg)
 
@@ -306,20 +313,9 @@ def test_without_a_trend_the_baseline_stays_near_its_2020_shares_and_with_it_the
 
 
 def test_a_trend_without_2010_figures_is_named(tmp_path):
-    import shutil
-    from importlib import resources
-
-    data = resources.files("coopsim.data")
-    text = data.joinpath("guangdong_cities.csv").read_text(encoding="utf-8").splitlines()
-    header = text[0].split(",")
-    column, status = header.index("population_2010_census"), header.index("population_2010_status")
-    line = next(k for k, row in enumerate(text) if row.startswith("Shantou,"))
-    cells = text[line].split(",")
-    cells[column], cells[status] = "", ""
-    text[line] = ",".join(cells)
-    (tmp_path / "cities.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
-    shutil.copy(str(data.joinpath("guangdong_cities_SOURCES.md")), tmp_path / "cities_SOURCES.md")
-    table = f"region.data.cities_table={tmp_path / 'cities.csv'}"
+    table = "region.data.cities_table=" + str(
+        edited_cities(tmp_path, "Shantou", {"population_2010_census": "", "population_2010_status": ""})
+    )
     with pytest.raises(DataError, match=r"field 'population_2010_census': expected a figure for every city.*\['Shantou'\]"):
         build_region(OmegaConf.to_object(compose_config(table)).region)
     assert build_region(OmegaConf.to_object(compose_config(table, "region.data.trend=false")).region).population_2010 is None

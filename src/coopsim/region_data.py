@@ -314,49 +314,54 @@ def _gdp(row: _Row) -> float:
     return gdp
 
 
+def _with_status(row: _Row, field: str, status_field: str, check, strict: bool = False) -> tuple[float | None, str | None]:
+    """An optional figure and its status column: both given, or both empty. A given figure passes ``check(value)``
+    (which raises naming ``field``) before its status must be one of :data:`CITY_STATUSES`."""
+    value = row.number(field, allow_empty=True, strict=strict)
+    if value is None:
+        if row.values[status_field].strip():
+            raise row.error(status_field, f"empty, as {field} is", row.values[status_field])
+        return None, None
+    check(value)
+    return value, row.choice(status_field, CITY_STATUSES)
+
+
 def _tertiary(row: _Row) -> dict:
     """The census figure of tertiary-educated residents per 100,000 and its status: both given, or both empty."""
-    value = row.number("tertiary_per_100k_2020", allow_empty=True)
-    if value is None:
-        if row.values["tertiary_status"].strip():
-            raise row.error("tertiary_status", "empty, as tertiary_per_100k_2020 is", row.values["tertiary_status"])
-        return {"tertiary_per_100k": None, "tertiary_status": None}
-    if value > PER_100K:
-        raise row.error("tertiary_per_100k_2020", f"residents per 100,000, at most {PER_100K:g}", row.values["tertiary_per_100k_2020"])
-    return {"tertiary_per_100k": value, "tertiary_status": row.choice("tertiary_status", CITY_STATUSES)}
+
+    def check(value: float) -> None:
+        if value > PER_100K:
+            raise row.error("tertiary_per_100k_2020", f"residents per 100,000, at most {PER_100K:g}", row.values["tertiary_per_100k_2020"])
+
+    value, status = _with_status(row, "tertiary_per_100k_2020", "tertiary_status", check)
+    return {"tertiary_per_100k": value, "tertiary_status": status}
 
 
 def _wage(row: _Row) -> dict:
     """The average monthly wage in yuan and its status: both given, or both empty; a wage is inside :data:`MONTHLY_WAGE_RANGE_YUAN`."""
-    value = row.number("wage_monthly_yuan_2020", allow_empty=True)
-    if value is None:
-        if row.values["wage_status"].strip():
-            raise row.error("wage_status", "empty, as wage_monthly_yuan_2020 is", row.values["wage_status"])
-        return {"wage_monthly_yuan": None, "wage_status": None}
     low, high = MONTHLY_WAGE_RANGE_YUAN
-    if not low <= value <= high:
-        raise row.error(
-            "wage_monthly_yuan_2020", f"an average monthly wage in yuan, {low:,.0f} to {high:,.0f}", row.values["wage_monthly_yuan_2020"]
-        )
-    return {"wage_monthly_yuan": value, "wage_status": row.choice("wage_status", CITY_STATUSES)}
+
+    def check(value: float) -> None:
+        if not low <= value <= high:
+            expected = f"an average monthly wage in yuan, {low:,.0f} to {high:,.0f}"
+            raise row.error("wage_monthly_yuan_2020", expected, row.values["wage_monthly_yuan_2020"])
+
+    value, status = _with_status(row, "wage_monthly_yuan_2020", "wage_status", check)
+    return {"wage_monthly_yuan": value, "wage_status": status}
 
 
 def _population_2010(row: _Row) -> dict:
     """The 2010 census population and its status: both given, or both empty; 2020 over 2010 inside :data:`DECADE_GROWTH_RANGE`."""
-    value = row.number("population_2010_census", allow_empty=True, strict=True)
-    if value is None:
-        if row.values["population_2010_status"].strip():
-            raise row.error("population_2010_status", "empty, as population_2010_census is", row.values["population_2010_status"])
-        return {"population_2010": None, "population_2010_status": None}
-    growth = row.number("population_10k_2020", strict=True) * PEOPLE_PER_10K / value
     low, high = DECADE_GROWTH_RANGE
-    if not low <= growth <= high:
-        raise row.error(
-            "population_2010_census",
-            f"persons in 2010, giving {low:g}-{high:g} times as many residents in 2020; it gives {growth:.2f}",
-            row.values["population_2010_census"],
-        )
-    return {"population_2010": value, "population_2010_status": row.choice("population_2010_status", CITY_STATUSES)}
+
+    def check(value: float) -> None:
+        growth = row.number("population_10k_2020", strict=True) * PEOPLE_PER_10K / value
+        if not low <= growth <= high:
+            expected = f"persons in 2010, giving {low:g}-{high:g} times as many residents in 2020; it gives {growth:.2f}"
+            raise row.error("population_2010_census", expected, row.values["population_2010_census"])
+
+    value, status = _with_status(row, "population_2010_census", "population_2010_status", check, strict=True)
+    return {"population_2010": value, "population_2010_status": status}
 
 
 def _check_sector_shares(row: _Row, shares: dict[str, float | None]) -> None:

@@ -3,22 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+from declarations import BASE
 
 from coopsim.exploration.analyse import BOX_COLUMNS, SENSITIVITY_COLUMNS, analyse
 from coopsim.exploration.design import design_table
 from coopsim.exploration.explore import write_ensemble
 from coopsim.exploration.spec import CLASS_COLUMN, parse_spec
 
-ANALYSIS = {
-    "num_resamples": 200,
-    "conf_level": 0.95,
-    "prim_threshold": 0.8,
-    "peel_alpha": 0.05,
-    "paste_alpha": 0.05,
-    "mass_min": 0.05,
-    "max_quasi_p": 0.05,
-    "scatter_parameters": 3,
-}
+ANALYSIS = BASE["analysis"] | {"num_resamples": 200}  # more bootstrap resamples than the shared declaration
 OUTCOME = "gdp:Y"  # any metric:city names an outcome column; these tests write the column themselves
 
 
