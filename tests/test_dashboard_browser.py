@@ -222,10 +222,14 @@ def test_dashboard_in_headless_chromium(browser_page, server, tmp_path):
     assert "rail at 350 km/h from quarter 28" in status
     minutes_before = float(re.search(r"travel time: ([\d.]+) min", status).group(1))
 
-    # sliders move by keyboard; Reset builds a model with the new levers
+    # one page: no stray tab bar; every slider shows its value beside it, not only while dragged
+    assert not tab.locator(".v-tabs").is_visible()
     speed = _slider(tab, "Rail design speed")
     assert speed.get_attribute("aria-valuenow") == "350"
+    shown = tab.locator(".v-input", has=tab.locator("label", has_text="Rail design speed")).locator(".v-slider__thumb-label")
+    assert shown.is_visible() and shown.inner_text().strip() == "350"
     _set_slider(speed, SPEED_AFTER)
+    assert shown.inner_text().strip() == str(SPEED_AFTER)
     _set_slider(_slider(tab, "Rail opening quarter"), OPENING_QUARTER)
     tab.get_by_role("button", name="Reset", exact=True).click()
     tab.locator(".coopsim-status", has_text=f"rail at {SPEED_AFTER} km/h from quarter {OPENING_QUARTER}").wait_for()

@@ -344,11 +344,23 @@ def model_params() -> dict:
     }
 
 
+# Mesa 3.3.1's SolaraViz always draws a tab bar ("Page 0") and shows a slider's value only while it is dragged; the
+# dashboard has one page, and a user should read each lever's value at a glance. Vuetify 2 keeps each slider's value
+# label in the page, hidden by an inline style, so a stylesheet rule can show it for good.
+PAGE_CSS = """
+.v-tabs { display: none !important; }
+.v-slider__thumb-container .v-slider__thumb-label-container { display: block !important; }
+.v-slider__thumb-label { transform: translateY(-20%) translateY(-12px) translateX(-50%) rotate(45deg) !important; }
+.v-input__slider { margin-top: 22px; }
+"""
+
+
 @solara.component
 def Page():
     """The dashboard: one model per session (browser tab or notebook cell), rebuilt by SolaraViz's Reset."""
     params = solara.use_memo(model_params, [])
     model = solara.use_memo(lambda: DashboardModel(**{name: spec["value"] for name, spec in params.items()}), [])
+    solara.Style(PAGE_CSS)
     SolaraViz(
         model,
         components=list(COMPONENTS),
