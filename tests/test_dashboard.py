@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 import pytest
 import solara
+from matplotlib.figure import Figure
 
 from coopsim import dashboard
 from coopsim.dashboard import AGREEMENTS, LEVER_FIELDS, REGIONS, DashboardModel
@@ -178,7 +179,7 @@ def test_share_changes_start_at_zero_and_follow_the_shares(stepped_model):
 def test_figures_show_the_current_quarter(stepped_model):
     paths = dashboard.time_paths_figure(stepped_model)
     axes = paths.get_axes()
-    assert len(axes) == len(dashboard.SHARE_METRICS)
+    assert len(axes) == 2 * len(dashboard.SHARE_METRICS)  # change since quarter 0, and the effect against no agreement
     for ax in axes:
         highlighted = [line for line in ax.get_lines() if line.get_label() in (stepped_model.partner_name, stepped_model.core_name)]
         assert len(highlighted) == 2
@@ -228,7 +229,7 @@ def test_page_renders_the_components_with_a_fresh_model():
     box, rc = solara.render(dashboard.Page(), handle_error=False)
     try:
         assert rc.find(ipyvuetify.Html, class_="coopsim-quarter").widget.children == ["Quarter 0 of 60 (2021 Q1)"]
-        assert len(rc.find(ipywidgets.Image).widgets) == 2  # map and time paths
+        assert len(rc.find(ipywidgets.Image).widgets) == 2  # map, and time paths with the effect against no agreement
     finally:
         rc.close()
 
@@ -273,3 +274,31 @@ def test_a_quarter_waits_for_panels_reading_the_simulation():
         assert not worker.is_alive() and model.quarter == 1
     finally:
         model.release()
+
+
+def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement():
+    """The effect panel is the run against the no-agreement run with the same seed, stepped alongside: zero at the
+    start, and the change since 2021 minus the baseline's own change afterwards."""
+    model = DashboardModel(region=FAST_REGION, agreement="investment")
+    try:
+        assert model.baseline is not None and model.baseline.cfg.agreement.name == "none"
+        for _ in range(4):
+            model.step()
+        assert model.baseline.steps == model.simulation.steps == 4
+        effect, name = dashboard.effect_changes(model, "gdp_share")
+        assert name == "gdp_share, % vs no agreement"
+        at_start = effect[effect["step"] == 0]["value"]
+        assert len(at_start) == 2 and np.allclose(at_start, 0.0)
+        partner = effect[(effect["step"] == 4) & (effect["city"] == model.partner_name)]["value"].item()
+        own = model.simulation.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
+        base = model.baseline.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
+        assert partner == pytest.approx((own / base - 1) * 100)
+        assert isinstance(dashboard.time_paths_figure(model), Figure)
+    finally:
+        model.release()
+    alone = DashboardModel(region=FAST_REGION, agreement="none")
+    try:
+        assert alone.baseline is None and dashboard.effect_changes(alone, "gdp_share")[0].empty
+        assert isinstance(dashboard.time_paths_figure(alone), Figure)
+    finally:
+        alone.release()

@@ -37,6 +37,7 @@ REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
 AGREEMENTS = ("none", "rail", "investment", "talent", "deep_cooperation")
 DEFAULT_REGION = "guangdong"
 DEFAULT_AGREEMENT = "deep_cooperation"  # every lever acts in it; with "none" the levers change nothing
+BASELINE_AGREEMENT = "none"  # the paired run each agreement is compared with
 # Dashboard parameter -> the config field it overrides (configs/config.yaml and configs/economy/).
 LEVER_FIELDS = {
     "rail_speed_kmh": "levers.rail_speed_kmh",
@@ -50,11 +51,11 @@ MAP_SIZE_METRIC = "gdp"  # marker area: the city's GDP in the latest quarter
 QUARTERS_PER_YEAR = 4
 PERCENT = 100.0
 MAP_FIGSIZE_INCHES = (7.5, 5.0)
-TIME_PATHS_FIGSIZE_INCHES = (7.5, 6.0)
+TIME_PATHS_FIGSIZE_INCHES = (9.0, 6.0)
 FIGURE_DPI = 90
 # Fixed margins (fractions of the figure): a third faster to draw than matplotlib's constrained layout, redone each quarter.
 MAP_MARGINS = {"left": 0.1, "right": 0.98, "bottom": 0.1, "top": 0.88}
-TIME_PATHS_MARGINS = {"left": 0.14, "right": 0.98, "bottom": 0.08, "top": 0.93, "hspace": 0.12}
+TIME_PATHS_MARGINS = {"left": 0.1, "right": 0.98, "bottom": 0.08, "top": 0.9, "hspace": 0.12, "wspace": 0.25}
 PLAY_INTERVAL_MS = 150
 
 
@@ -83,6 +84,12 @@ def dashboard_overrides(region: str, agreement: str, seed: int, **levers) -> lis
     overrides = [f"region={region}", f"agreement={agreement}", f"seed={int(seed)}"]
     overrides += [f"{LEVER_FIELDS[name]}={value}" for name, value in levers.items() if value is not None]
     return overrides
+
+
+def _release_all(simulations: list) -> None:
+    for simulation in simulations:
+        if simulation is not None:
+            simulation.release()
 
 
 class DashboardModel(mesa.Model):
@@ -119,11 +126,16 @@ class DashboardModel(mesa.Model):
         self.agreement = agreement
         self.horizon = int(self.cfg.steps)
         self.simulation = build_model(self.cfg)
+        # The paired baseline: no agreement, the same seed (common random numbers), stepped alongside, so that the
+        # dashboard shows the agreement's effect as well as the change since 2021 (which includes the baseline's own).
+        self.baseline = None
+        if agreement != BASELINE_AGREEMENT:
+            self.baseline = build_model(compose_config(*dashboard_overrides(region, BASELINE_AGREEMENT, seed, **levers)))
         # Held while a quarter runs and while the panels read the simulation: Play steps in a worker thread, and a control
         # moved meanwhile re-renders the panels from another one.
         self.lock = threading.Lock()
-        # Release the simulation from Mesa's registry when this model is discarded (Reset, a closed session).
-        self._release = weakref.finalize(self, self.simulation.release)
+        # Release the simulations from Mesa's registry when this model is discarded (Reset, a closed session).
+        self._release = weakref.finalize(self, _release_all, [self.simulation, self.baseline])
         self.running = self.simulation.steps < self.horizon
 
     def step(self) -> None:
@@ -133,6 +145,8 @@ class DashboardModel(mesa.Model):
                 self.running = False
                 return
             self.simulation.step()
+            if self.baseline is not None:
+                self.baseline.step()
             self.running = self.simulation.steps < self.horizon
 
     def release(self) -> None:
@@ -209,23 +223,52 @@ def rail_opening(model: DashboardModel) -> int | None:
 
 
 def time_paths_figure(model: DashboardModel) -> Figure:
-    """The partner's and the core's GDP, enterprise and talent shares over the quarters so far (% change since quarter 0)."""
+    """The partner's and the core's GDP, enterprise and talent shares over the quarters so far: on the left their %
+    change since quarter 0 (the baseline's own trend included), on the right the agreement's effect, in % of the
+    same-seed run without it (:func:`effect_changes`)."""
     metrics = model.simulation.recorder.frame()
     cities = [model.partner_name, model.core_name]
     opening = rail_opening(model)
+    start = model.simulation.region.start_date
     figure = _new_figure(TIME_PATHS_FIGSIZE_INCHES, TIME_PATHS_MARGINS)
-    axes = figure.subplots(len(SHARE_METRICS), 1, sharex=True)
-    for ax, metric in zip(axes, SHARE_METRICS, strict=True):
+    axes = figure.subplots(len(SHARE_METRICS), 2, sharex=True)
+    for row, metric in zip(axes, SHARE_METRICS, strict=True):
         changes, name = share_changes(metrics, cities, metric)
-        plots.time_paths(changes, name, highlight=cities, ax=ax, start=model.simulation.region.start_date)
-        ax.set_ylabel(f"{metric}\n% vs quarter 0")
-        if opening is not None and model.quarter >= opening:
-            ax.axvline(opening, color="0.3", linestyle=":", linewidth=1.0)
-        if ax is not axes[-1]:
-            ax.set_xlabel("")
-    title = f"{model.partner_name} (partner), {model.core_name} (core): change since quarter 0, baseline trend included"
+        plots.time_paths(changes, name, highlight=cities, ax=row[0], start=start)
+        row[0].set_ylabel(f"{metric}\n%")
+        effect, name = effect_changes(model, metric)
+        if effect.empty:
+            row[1].text(0.5, 0.5, "no agreement:\nnothing to compare", ha="center", va="center", transform=row[1].transAxes)
+            row[1].set_yticks([])
+        else:
+            plots.time_paths(effect, name, highlight=cities, ax=row[1], start=start)
+            row[1].axhline(0.0, color="black", linewidth=0.8)
+            row[1].set_ylabel("")
+        for ax in row:
+            if opening is not None and model.quarter >= opening:
+                ax.axvline(opening, color="0.3", linestyle=":", linewidth=1.0)
+            if metric != SHARE_METRICS[-1]:
+                ax.set_xlabel("")
+    axes[0][0].set_title("change since quarter 0 (baseline trend included)", fontsize="small")
+    axes[0][1].set_title("effect: % vs no agreement, same seed", fontsize="small")
+    title = f"{model.partner_name} (partner), {model.core_name} (core)"
     figure.suptitle(title + (f"; dotted: rail opens, quarter {opening}" if opening is not None else ""), fontsize="small")
     return figure
+
+
+def effect_changes(model: DashboardModel, metric: str) -> tuple[pd.DataFrame, str]:
+    """The partner's and core's ``metric`` with the agreement in % of the same-seed run without it (tidy rows), and
+    the name it is plotted under; empty without an agreement."""
+    name = f"{metric}, % vs no agreement"
+    if model.baseline is None:
+        return pd.DataFrame(columns=["step", "city", "metric", "value"]), name
+    cities = [model.partner_name, model.core_name]
+    frames = []
+    for simulation in (model.simulation, model.baseline):
+        metrics = simulation.recorder.frame()
+        frames.append(metrics[(metrics["metric"] == metric) & metrics["city"].isin(cities)].set_index(["step", "city"])["value"])
+    effect = ((frames[0] / frames[1] - 1.0) * PERCENT).rename("value").reset_index().assign(metric=name)
+    return effect, name
 
 
 def status_lines(model: DashboardModel) -> list[str]:
