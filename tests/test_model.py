@@ -64,7 +64,8 @@ def test_same_seed_same_metrics_different_seed_differs():
 
 
 def test_tidy_metrics_columns_and_required_metrics(default_run):
-    assert list(default_run.columns) == ["step", "city", "metric", "value"]
+    assert list(default_run.columns) == ["step", "quarter", "city", "metric", "value"]  # quarter: Guangdong has a calendar
+    assert set(default_run.query("step == 40")["quarter"]) == {"2031 Q1"}
     required = {"talent_share", "talent", "enterprises", "gdp", "wage", "real_wage", "price_index"}
     assert required <= set(default_run["metric"])
     assert default_run["step"].min() == 0 and default_run["step"].max() == 40

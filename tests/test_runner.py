@@ -21,8 +21,8 @@ def test_run_writes_config_seed_versions_and_metrics(tmp_path):
     assert {"mesa", "numpy", "hydra-core", "python"} <= set(status["versions"])
     assert yaml.safe_load((out / "config.yaml").read_text())["economy"]["sigma"] == cfg.economy.sigma
     metrics = read_metrics(out)
-    assert list(metrics.columns) == ["step", "city", "metric", "value"]
-    assert metrics["step"].max() == 6
+    assert list(metrics.columns) == ["step", "quarter", "city", "metric", "value"]
+    assert metrics["step"].max() == 6 and set(metrics.query("step == 6")["quarter"]) == {"2022 Q3"}
 
 
 def test_same_seed_gives_identical_parquet(tmp_path):

@@ -12,7 +12,6 @@ every model alive through ``Agent._ids`` otherwise, DESIGN.md section 6).
 
 from __future__ import annotations
 
-import datetime
 import sys
 import threading
 import warnings
@@ -31,6 +30,7 @@ with warnings.catch_warnings():
     from mesa.visualization.utils import update_counter
 
 from coopsim import plots
+from coopsim.region import quarter_name
 from coopsim.runner import build_model, compose_config
 
 REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
@@ -48,7 +48,6 @@ LEVER_FIELDS = {
 }
 SHARE_METRICS = ("gdp_share", "enterprise_share", "talent_share")
 MAP_SIZE_METRIC = "gdp"  # marker area: the city's GDP in the latest quarter
-QUARTERS_PER_YEAR = 4
 PERCENT = 100.0
 MAP_FIGSIZE_INCHES = (7.5, 5.0)
 TIME_PATHS_FIGSIZE_INCHES = (9.0, 6.0)
@@ -175,12 +174,8 @@ class DashboardModel(mesa.Model):
 
     def calendar_quarter(self) -> str | None:
         """'2027 Q2' for data regions (step 0 = the region's start date); None for abstract regions."""
-        data = self.cfg.region.get("data")
-        if data is None:
-            return None
-        start = datetime.date.fromisoformat(str(data.start_date))
-        index = start.year * QUARTERS_PER_YEAR + (start.month - 1) // 3 + self.quarter
-        return f"{index // QUARTERS_PER_YEAR} Q{index % QUARTERS_PER_YEAR + 1}"
+        start = self.simulation.region.start_date
+        return None if start is None else quarter_name(self.quarter, start)
 
 
 # ----- figures (built with coopsim.plots from the model's recorder) -------------------------------------------------

@@ -7,12 +7,14 @@ convergence) are recorded under the city label ``"region"``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from coopsim.economy.market import value_added
+from coopsim.region import quarter_name
 
 REGION = "region"
 
@@ -161,8 +163,9 @@ FLOW_METRICS = (
 class MetricsRecorder:
     """Collects every metric for every city each quarter; ``frame()`` returns the tidy table."""
 
-    def __init__(self, city_names: list[str]) -> None:
+    def __init__(self, city_names: list[str], start_date: datetime.date | None = None) -> None:
         self.city_names = list(city_names)
+        self.start_date = start_date  # step 0's calendar date (data regions): frame() adds each step's quarter
         self._steps: list[int] = []
         self._city_values: dict[str, list[np.ndarray]] = {name: [] for name in (*CITY_METRICS, *FLOW_METRICS)}
         self._region_values: dict[str, list[float]] = {
@@ -189,7 +192,8 @@ class MetricsRecorder:
         return self._city_values[metric][-1]
 
     def frame(self) -> pd.DataFrame:
-        """Tidy metrics: one row per (step, city, metric) with a float ``value``."""
+        """Tidy metrics: one row per (step, city, metric) with a float ``value``; regions with a calendar (data
+        regions) also get each step's ``quarter`` ("2021 Q1")."""
         steps = np.asarray(self._steps)
         K, T = len(self.city_names), len(steps)
         parts = []
@@ -208,4 +212,7 @@ class MetricsRecorder:
             parts.append(pd.DataFrame({"step": steps, "city": REGION, "metric": name, "value": np.asarray(values)}))
         frame = pd.concat(parts, ignore_index=True)
         frame["step"] = frame["step"].astype("int64")
+        if self.start_date is not None:  # the calendar quarter a person reads ("2021 Q1"), beside the step
+            names = {step: quarter_name(step, self.start_date) for step in np.unique(steps)}
+            frame.insert(1, "quarter", frame["step"].map(names).astype("string"))
         return frame

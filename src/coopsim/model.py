@@ -106,7 +106,7 @@ class RegionalEconomy(mesa.Model):
         self.rules = dict(rules or {})
         self.market: MarketSolution | None = None
         self.flows: dict[str, np.ndarray] = {}
-        self.recorder = MetricsRecorder(self.region.city_names)
+        self.recorder = MetricsRecorder(self.region.city_names, self.region.start_date)
         self._reset_flows()
         self.clear_market()
         self.recorder.collect(self)

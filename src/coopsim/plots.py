@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from coopsim.region import MONTHS_PER_QUARTER, QUARTERS_PER_YEAR, quarter_name
 from coopsim.region_data import LinkRecord, records_to_frame
 
 MAP_FIGSIZE_INCHES = (10.0, 6.5)
@@ -283,18 +284,10 @@ def _style_of(scenario: object, styles: dict[str, ScenarioStyle] | None) -> dict
 # ---------------------------------------------------------------------------------------------------------------------
 # Calendar time and events on time axes.
 
-QUARTERS_A_YEAR = 4
 CALENDAR_TICK_YEARS = 2  # a tick every second year's first quarter
 EVENT_COLOUR = "0.35"
 EVENT_LABEL_FONT_SIZE = 7
 EVENT_LABEL_MIN_GAP = 3  # quarters between two labelled events
-
-
-def quarter_name(step: int, start: datetime.date) -> str:
-    """The calendar quarter of a step counted from ``start`` (step 0 = the quarter holding ``start``): ``"2021 Q1"``."""
-    first = start.year * QUARTERS_A_YEAR + (start.month - 1) // 3
-    index = first + int(step)
-    return f"{index // QUARTERS_A_YEAR} Q{index % QUARTERS_A_YEAR + 1}"
 
 
 def calendar_axis(ax: Axes, steps: Sequence[int], start: datetime.date | None) -> None:
@@ -304,8 +297,8 @@ def calendar_axis(ax: Axes, steps: Sequence[int], start: datetime.date | None) -
         ax.set_xlabel("quarter since the start (a theory region has no calendar)")
         return
     first, last = int(min(steps)), int(max(steps))
-    offset = (QUARTERS_A_YEAR - (start.month - 1) // 3) % QUARTERS_A_YEAR  # steps until the next first quarter
-    ticks = [step for step in range(first + offset, last + 1, QUARTERS_A_YEAR * CALENDAR_TICK_YEARS)]
+    offset = (QUARTERS_PER_YEAR - (start.month - 1) // MONTHS_PER_QUARTER) % QUARTERS_PER_YEAR  # steps to the next Q1
+    ticks = [step for step in range(first + offset, last + 1, QUARTERS_PER_YEAR * CALENDAR_TICK_YEARS)]
     ax.set_xticks(ticks, [quarter_name(step, start) for step in ticks])
     ax.set_xlabel("calendar quarter")
 

@@ -180,6 +180,12 @@ def quarter_of(date: datetime.date, start: datetime.date) -> int:
     return (date.year - start.year) * QUARTERS_PER_YEAR + (date.month - 1) // MONTHS_PER_QUARTER - (start.month - 1) // MONTHS_PER_QUARTER
 
 
+def quarter_name(step: int, start: datetime.date) -> str:
+    """The calendar quarter of a step counted from ``start`` (step 0 = the quarter holding ``start``): ``"2021 Q1"``."""
+    index = start.year * QUARTERS_PER_YEAR + (start.month - 1) // MONTHS_PER_QUARTER + int(step)
+    return f"{index // QUARTERS_PER_YEAR} Q{index % QUARTERS_PER_YEAR + 1}"
+
+
 def build_region(cfg: RegionConfig) -> Region:
     """Build a :class:`Region` from its (validated) config: inline cities, or packaged data tables."""
     region = _region_from_data(cfg) if cfg.data is not None else _region_from_inline(cfg)
