@@ -130,7 +130,7 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
     if not report.empty:
         log.info("calibrated start (saved in %s):\n%s", CALIBRATION_FILE, format_report(report, model.calibration, model.region.fallbacks))
     for field_name, cities in model.region.fallbacks.items():
-        log.warning("%s: no figure for %s in the table; the stated fallback is used (guangdong_cities_SOURCES.md)", field_name, cities)
+        log.warning("%s: no figure for %s in the table; the fallback its SOURCES file states is used", field_name, cities)
     model, metrics = advance(model, int(cfg.steps), show_progress=True)
     tables = {CITIES_FILE: model.cities_table(), LINKS_FILE: model.links_table(), EVENTS_FILE: model.events_table()}
     if not report.empty:
