@@ -58,6 +58,8 @@ OPENING_QUARTER = 4
 # The server echoes each slider value back; an echo that arrives late can set the slider back a step, so the test
 # presses keys until the slider shows the target and it stays there for SLIDER_SETTLE_S (at most SLIDER_MAX_PRESSES).
 SLIDER_SETTLE_S = 1.0
+HORIZON_TIMEOUT_MS = 240_000  # Play from about quarter 8 to 60, redrawing every quarter
+HORIZON_SETTLE_S = 2.0
 SLIDER_MAX_PRESSES = 60
 PLAY_UNTIL_QUARTER = 8
 
@@ -258,3 +260,11 @@ def test_dashboard_in_headless_chromium(browser_page, server, tmp_path):
     target.parent.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(target))
     assert target.stat().st_size > 0
+
+    # Play runs on to the horizon and stops there: never "Quarter 61 of 60"
+    tab.get_by_role("button", name="▶", exact=True).click()
+    tab.locator(".coopsim-status", has_text="Horizon reached").wait_for(timeout=HORIZON_TIMEOUT_MS)
+    time.sleep(HORIZON_SETTLE_S)  # a Play worker that was about to step has had its chance
+    assert tab.locator(".coopsim-quarter").inner_text().startswith("Quarter 60 of 60")
+    time.sleep(HORIZON_SETTLE_S)
+    assert tab.locator(".coopsim-quarter").inner_text().startswith("Quarter 60 of 60")  # and it stays there
