@@ -31,6 +31,7 @@ from matplotlib.colors import to_hex
 
 from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, mean_interval, run_indicators
 from coopsim.plots import (
+    METRIC_LABELS,
     band_paths,
     effect_map,
     effects_chart,
@@ -83,11 +84,7 @@ FLOW_UNITS = {  # the unit of each flow, one panel each in the flows figure
 }
 FIGURE_DPI = 110
 PERCENT = 100.0
-METRIC_LABELS = {
-    "gdp_share": "share of the region's GDP",
-    "talent_share": "share of its talent",
-    "enterprise_share": "share of its enterprises",
-}
+
 
 
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

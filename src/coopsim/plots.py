@@ -214,6 +214,11 @@ AGREEMENT_COLOURS = {
     "deep_without_talent": "tab:green",
     "deep_without_associations": "tab:gray",
 }
+METRIC_LABELS = {  # how a reader names the share metrics in titles and tables
+    "gdp_share": "share of the region's GDP",
+    "talent_share": "share of its talent",
+    "enterprise_share": "share of its enterprises",
+}
 OTHER_COLOURS = ("tab:green", "tab:cyan", "tab:olive", "tab:pink", "tab:gray", "tab:brown")  # presets not named above
 BASELINE_AGREEMENT_NAME = "none"
 BASELINE_LINESTYLE = "--"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from coopsim.plots import METRIC_LABELS
 from coopsim.region_data import load_cities
 from coopsim.results import CONFIG_FILE, STATUS_FILE
 
@@ -158,7 +159,8 @@ def write_report(
         for row in scenario_rows.itertuples(index=False)
     )
     columns = ["scenario", "city", "metric", "seeds", "effect_pct", "pct_low", "pct_high"]
-    headline = effects.assign(scenario=effects["scenario"].map(label))[columns]
+    readable = effects["metric"].map(METRIC_LABELS).fillna(effects["metric"])
+    headline = effects.assign(scenario=effects["scenario"].map(label), metric=readable)[columns]
     headline = headline.rename(columns={"effect_pct": "effect, %", "pct_low": "95% CI low, %", "pct_high": "95% CI high, %"})
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
