@@ -86,7 +86,6 @@ FIGURE_DPI = 110
 PERCENT = 100.0
 
 
-
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs of a sweep (one row each: folder, scenario, baseline key, seed, settings) and their tidy metrics.
 
