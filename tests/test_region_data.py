@@ -20,7 +20,7 @@ POPULATION_ROUNDING_TOLERANCE_10K = N_CITIES * 0.005
 GDP_TOLERANCE_100M_YUAN = 0.05
 # Values in guangdong_links.csv are written to 0.1 km and 0.1 min.
 FILE_ROUNDING_TOLERANCE = 0.1 + 1e-9
-SHENZHEN_SHANTOU_STRAIGHT_LINE_KM = 283.0  # DESIGN.md section 8
+SHENZHEN_SHANTOU_STRAIGHT_LINE_KM = 283.0  # docs/design.md section 8
 
 
 @pytest.fixture(scope="module")

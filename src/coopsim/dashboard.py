@@ -2,12 +2,12 @@
 
 Start it with ``solara run coopsim.dashboard`` (or ``python -m coopsim.dashboard``), or show it in a Jupyter cell with
 ``from coopsim.dashboard import page; page``; docs/dashboard.md says what each control does. Visualisation lives only
-here (DESIGN.md section 7): the model is built with :func:`coopsim.runner.compose_config` and
+here (docs/design.md section 9): the model is built with :func:`coopsim.runner.compose_config` and
 :func:`coopsim.runner.build_model`, figures come from :mod:`coopsim.plots`, and the data from the model's recorder.
 
 Each browser session (or notebook cell) gets its own :class:`DashboardModel`. SolaraViz builds a new one from the
 controls' values when Reset is pressed; the old one releases its simulation when it is collected (Mesa 3.3.1 keeps
-every model alive through ``Agent._ids`` otherwise, DESIGN.md section 6).
+every model alive through ``Agent._ids`` otherwise, docs/design.md section 9).
 """
 
 from __future__ import annotations

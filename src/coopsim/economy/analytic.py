@@ -29,7 +29,7 @@ def break_point(sigma: float, mu: float) -> float:
 def sustain_condition(trade_cost: float, sigma: float, mu: float) -> float:
     """Periphery-to-core real wage ratio ``omega_2 / omega_1`` at full agglomeration, minus 1 (FKV eq. 5.20).
 
-    ``(omega_2/omega_1)^sigma = (1+mu)/2 T^(1-sigma(1+mu)) + ... `` written in the form of DESIGN.md:
+    ``(omega_2/omega_1)^sigma = (1+mu)/2 T^(1-sigma(1+mu)) + ... `` written as in docs/design.md section 3.13:
     ``(1+mu)/2 * T^(1 - sigma(1+mu)) + (1-mu)/2 * T^(sigma(1-mu) - 1) - 1``; agglomeration is sustainable
     where this is negative.
     """
