@@ -150,15 +150,20 @@ def classify(table: pd.DataFrame, partner_share: pd.DataFrame, thresholds: Class
         share = partner_share.set_index("scenario").loc[scenario]
         circle = by.loc["partner_circle_share"]
         spread = by.loc["spread_ratio"]
-        rises = lambda row: row["ci_low"] > 0  # noqa: E731 (a one-line predicate read twice)
-        falls = lambda row: row["ci_high"] < 0  # noqa: E731
-        if falls(share):
-            label = "drained_by_core"
-        elif (rises(share) or rises(circle)) and spread["effect"] >= thresholds.spread_ratio_min and spread["ci_low"] > 0:
-            label = "sub_centre_with_spread"
-        elif rises(share) or rises(circle):
-            label = "local_primacy"
-        else:
-            label = "no_effect"
-        rows.append({"scenario": scenario, "sub_centre_class": label})
+        label = sub_centre_class(
+            drained=share["ci_high"] < 0,
+            rises=(share["ci_low"] > 0) | (circle["ci_low"] > 0),
+            spreads=(spread["effect"] >= thresholds.spread_ratio_min) & (spread["ci_low"] > 0),
+        )
+        rows.append({"scenario": scenario, "sub_centre_class": str(label)})
     return pd.DataFrame(rows, columns=["scenario", "sub_centre_class"])
+
+
+def sub_centre_class(drained, rises, spreads) -> np.ndarray:
+    """The class from its three tests (booleans or boolean arrays), in order: ``drained_by_core`` when the partner's
+    share of the region falls; ``sub_centre_with_spread`` when the partner rises and its circle gains enough;
+    ``local_primacy`` when it rises alone; ``no_effect`` otherwise. :func:`classify` (intervals) and the exploration's
+    per-run classes (tolerances) decide the tests; this decides the class."""
+    with_spread, local_primacy, drained_by_core, no_effect = CLASSES
+    drained, rises, spreads = np.asarray(drained), np.asarray(rises), np.asarray(spreads)
+    return np.select([drained, rises & spreads, rises], [drained_by_core, with_spread, local_primacy], default=no_effect)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from coopsim.exploration.spec import CLASS_INPUTS, ClassRules, Outcome
-from coopsim.indicators import CLASSES, INDICATOR_METRICS, Geography, run_indicators
+from coopsim.indicators import INDICATOR_METRICS, Geography, run_indicators, sub_centre_class
 from coopsim.metrics import FLOW_METRICS
 
 PERCENT = 100.0
@@ -100,7 +100,6 @@ def classify_runs(frame: pd.DataFrame, rules: ClassRules) -> np.ndarray:
     drained = share < -tolerance
     rises = (share > tolerance) | (circle > tolerance)
     spreads = (rest > tolerance) & (spread > 0) & (spread >= rules.spread_ratio_min)
-    with_spread, local_primacy, drained_by_core, no_effect = CLASSES
-    labels = np.select([drained, rises & spreads, rises], [drained_by_core, with_spread, local_primacy], default=no_effect).astype(object)
+    labels = sub_centre_class(drained, rises, spreads).astype(object)
     labels[np.isnan(share) | np.isnan(circle)] = NO_CLASS
     return labels
