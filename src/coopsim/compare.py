@@ -224,6 +224,13 @@ def all_city_effects(runs: pd.DataFrame, metrics: pd.DataFrame, step: int) -> pd
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EFFECT_COLUMNS)
 
 
+def _focus_effects(city_effects: pd.DataFrame, focus: list[str]) -> pd.DataFrame:
+    """The effects on the partner and the core, metric by metric in :data:`HORIZON_METRICS` order, then in ``focus`` order."""
+    rows = city_effects[city_effects["city"].isin(focus)]
+    order = rows["metric"].map(HORIZON_METRICS.index) * len(focus) + rows["city"].map(focus.index)
+    return rows.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
 def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: pd.DataFrame) -> pd.DataFrame:
     """Per scenario, city and metric: seeds, mean at the horizon, and the paired effect with its interval."""
     at = metrics[(metrics["step"] == step) & metrics["metric"].isin(HORIZON_METRICS) & metrics["city"].isin(cities)]
@@ -290,18 +297,14 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
                     fontsize="medium",
                 )
                 figures[f"paths_{metric}_{city}"] = figure
-    effects = (
-        pd.concat([paired_effects(runs, metrics, m, c, horizon) for m in HORIZON_METRICS for c in focus], ignore_index=True)
-        if focus
-        else pd.DataFrame()
-    )
+    city_effects = all_city_effects(runs, metrics, horizon)
+    effects = _focus_effects(city_effects, focus) if focus else pd.DataFrame()
     if not effects.empty and effects["seeds"].sum() > 0:
         figures["effects"] = effects_chart(
             effects.sort_values("scenario", key=lambda column: column.map(order), kind="stable"),
             f"effect in {when} in % of no agreement (same seed), mean and 95% CI across seeds",
             styles=styles,
         )
-    city_effects = all_city_effects(runs, metrics, horizon)
     if not city_effects.empty:
         cities_table = pd.read_parquet(runs["run"].iloc[0] / CITIES_FILE)
         gdp_effects = city_effects[city_effects["metric"] == "gdp_share"]
