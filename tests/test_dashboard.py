@@ -285,7 +285,9 @@ def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement()
         for _ in range(4):
             model.step()
         assert model.baseline.steps == model.simulation.steps == 4
-        effect, name = dashboard.effect_changes(model, "gdp_share")
+        cities = [model.partner_name, model.core_name]
+        frames = model.simulation.recorder.frame(), model.baseline.recorder.frame()
+        effect, name = dashboard.effect_changes(*frames, cities, "gdp_share")
         assert name == "gdp_share, % vs no agreement"
         at_start = effect[effect["step"] == 0]["value"]
         assert len(at_start) == 2 and np.allclose(at_start, 0.0)
@@ -298,7 +300,10 @@ def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement()
         model.release()
     alone = DashboardModel(region=FAST_REGION, agreement="none")
     try:
-        assert alone.baseline is None and dashboard.effect_changes(alone, "gdp_share")[0].empty
+        assert (
+            alone.baseline is None
+            and dashboard.effect_changes(alone.simulation.recorder.frame(), None, [alone.partner_name], "gdp_share")[0].empty
+        )
         assert isinstance(dashboard.time_paths_figure(alone), Figure)
     finally:
         alone.release()

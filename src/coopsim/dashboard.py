@@ -222,6 +222,7 @@ def time_paths_figure(model: DashboardModel) -> Figure:
     change since quarter 0 (the baseline's own trend included), on the right the agreement's effect, in % of the
     same-seed run without it (:func:`effect_changes`)."""
     metrics = model.simulation.recorder.frame()
+    baseline = model.baseline.recorder.frame() if model.baseline is not None else None
     cities = [model.partner_name, model.core_name]
     opening = rail_opening(model)
     start = model.simulation.region.start_date
@@ -231,7 +232,7 @@ def time_paths_figure(model: DashboardModel) -> Figure:
         changes, name = share_changes(metrics, cities, metric)
         plots.time_paths(changes, name, highlight=cities, ax=row[0], start=start)
         row[0].set_ylabel(f"{metric}\n%")
-        effect, name = effect_changes(model, metric)
+        effect, name = effect_changes(metrics, baseline, cities, metric)
         if effect.empty:
             row[1].text(0.5, 0.5, "no agreement:\nnothing to compare", ha="center", va="center", transform=row[1].transAxes)
             row[1].set_yticks([])
@@ -251,18 +252,17 @@ def time_paths_figure(model: DashboardModel) -> Figure:
     return figure
 
 
-def effect_changes(model: DashboardModel, metric: str) -> tuple[pd.DataFrame, str]:
-    """The partner's and core's ``metric`` with the agreement in % of the same-seed run without it (tidy rows), and
-    the name it is plotted under; empty without an agreement."""
+def effect_changes(metrics: pd.DataFrame, baseline: pd.DataFrame | None, cities: list[str], metric: str) -> tuple[pd.DataFrame, str]:
+    """The cities' ``metric`` in a run in % of the same-seed run without its agreement (``baseline``, tidy metrics;
+    None without an agreement, which gives no rows), and the name it is plotted under."""
     name = f"{metric}, % vs no agreement"
-    if model.baseline is None:
+    if baseline is None:
         return pd.DataFrame(columns=["step", "city", "metric", "value"]), name
-    cities = [model.partner_name, model.core_name]
-    frames = []
-    for simulation in (model.simulation, model.baseline):
-        metrics = simulation.recorder.frame()
-        frames.append(metrics[(metrics["metric"] == metric) & metrics["city"].isin(cities)].set_index(["step", "city"])["value"])
-    effect = ((frames[0] / frames[1] - 1.0) * PERCENT).rename("value").reset_index().assign(metric=name)
+    values = [
+        frame[(frame["metric"] == metric) & frame["city"].isin(cities)].set_index(["step", "city"])["value"]
+        for frame in (metrics, baseline)
+    ]
+    effect = ((values[0] / values[1] - 1.0) * PERCENT).rename("value").reset_index().assign(metric=name)
     return effect, name
 
 
