@@ -44,6 +44,7 @@ from coopsim.agents.migration import moving_cost_matrix, stationary_amenity
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
+from coopsim.economy.welfare import group_wage, log_real_wage
 from coopsim.region import QUARTERS_PER_YEAR, Region
 from coopsim.region_data import CENSUS_INTERVAL_YEARS
 
@@ -169,16 +170,11 @@ def calibrate_region(
             f"largest talent-wage error {np.max(np.abs(wage_error)):.3g}){_squeezed(market, target, gdp, region)}"
         )
     people = {"talent": region.talent, "workers": region.workers}
-    wages = {
-        "talent": market.entrant_wage if economy.talent.utility_wage == "free_entry" else market.wage,
-        "workers": market.worker_wage,
-    }
     amenity, trend = {}, {}
     for group, group_people in people.items():
         config = getattr(economy, group)
-        utility = log_real_wage(
-            wages[group], market, scaled, region.talent + region.workers, region.land_km2, economy.congestion_elasticity
-        )
+        wage = group_wage(market, group, economy.talent.utility_wage)
+        utility = log_real_wage(wage, market, scaled, region.talent + region.workers, region.land_km2, economy.congestion_elasticity)
         moving_cost = moving_cost_matrix(region.travel_minutes, config)
         amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
         trend[group] = np.zeros(K)
@@ -300,22 +296,6 @@ def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbac
     for field_name, cities in fallbacks.items():
         lines.append(f"fallback for {field_name} (no figure in the table): {', '.join(cities)}")
     return "\n".join(lines)
-
-
-def log_real_wage(wage, market: MarketSolution, sectors: SectorParameters, residents, land_km2, congestion_elasticity: float) -> np.ndarray:
-    """``ln w - ln P - eta ln density``: a group's wage over the cost of living, less housing congestion (K,).
-
-    The cost of living is the Cobb-Douglas price index (FKV 1999, eq. 4.4); congestion
-    enters as a constant-elasticity housing cost of residents per km2 (Helpman 1998 in
-    reduced form). Used by the model each quarter and by the calibration at step 0.
-    """
-    density = np.maximum(residents / land_km2, MIN_DENSITY)
-    with np.errstate(divide="ignore"):
-        log_wage = np.log(wage)
-    return log_wage - np.log(market.cost_of_living(sectors.expenditure_share)) - congestion_elasticity * np.log(density)
-
-
-MIN_DENSITY = 1e-12  # residents per km2 below which density counts as this (an empty city has no housing cost)
 
 
 def _squeezed(market: MarketSolution, target: np.ndarray | None, gdp: np.ndarray, region: Region) -> str:

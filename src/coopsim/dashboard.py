@@ -31,6 +31,7 @@ with warnings.catch_warnings():
 
 from coopsim import plots
 from coopsim.region import quarter_name
+from coopsim.run_tables import cities_table, links_table
 from coopsim.runner import build_model, compose_config
 
 REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
@@ -191,9 +192,9 @@ def _new_figure(size_inches: tuple[float, float], margins: dict[str, float]) -> 
 def map_figure(model: DashboardModel) -> Figure:
     """The region's cities sized by their GDP in the latest quarter, with the transport links as they are now."""
     simulation = model.simulation
-    cities = simulation.cities_table().assign(**{MAP_SIZE_METRIC: simulation.recorder.last(MAP_SIZE_METRIC)})
+    cities = cities_table(simulation).assign(**{MAP_SIZE_METRIC: simulation.recorder.last(MAP_SIZE_METRIC)})
     figure = _new_figure(MAP_FIGSIZE_INCHES, MAP_MARGINS)
-    plots.region_map(cities, simulation.links_table(), MAP_SIZE_METRIC, ax=figure.add_subplot())
+    plots.region_map(cities, links_table(simulation), MAP_SIZE_METRIC, ax=figure.add_subplot())
     figure.suptitle(f"quarter {model.quarter}")
     return figure
 

@@ -73,7 +73,7 @@ def worker_real_wage(model) -> np.ndarray:
 
 def income(model) -> np.ndarray:
     """Income of residents: workers' and talent's wages, land rent and profits owned here (spending transfers excluded)."""
-    return model.market.income - model.transfers
+    return model.market.income - model.flows.transfers
 
 
 def gdp(model) -> np.ndarray:

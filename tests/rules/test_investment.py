@@ -68,8 +68,8 @@ def test_capital_built_enters_production_with_its_output_elasticity():
         assert model.initial_capital == pytest.approx(expected)
         metrics = model.recorder.frame()
         income = metrics.query("metric == 'income' and step == 8").set_index("city")["value"]
-        assert income.sum() == pytest.approx(model.market.income.sum() - model.transfers.sum())
-        assert model.transfers[shantou] > 0  # spent in the host as construction demand
+        assert income.sum() == pytest.approx(model.market.income.sum() - model.flows.transfers.sum())
+        assert model.flows.transfers[shantou] > 0  # spent in the host as construction demand
     finally:
         model.release()
 
