@@ -7,8 +7,8 @@ goes to 127.0.0.1: the page's requests to anything else are blocked and reported
 a closed local port, so an asset missing from the `solara-assets` package fails here instead of reaching the internet.
 
 Without chromium (or without the `viz`/`test` extras) the test is skipped, unless COOPSIM_REQUIRE_BROWSER=1 (CI), in which
-case it fails. With COOPSIM_UPDATE_SCREENSHOT=1 the final screenshot replaces docs/dashboard.png; otherwise it goes to
-tmp_path.
+case it fails. Each run re-makes docs/dashboard.png (the README's screenshot) from the page it has just driven, so the
+picture in the docs cannot go stale.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 REQUIRE_BROWSER_ENV = "COOPSIM_REQUIRE_BROWSER"
-UPDATE_SCREENSHOT_ENV = "COOPSIM_UPDATE_SCREENSHOT"
 CHROMIUM_ENV = "COOPSIM_CHROMIUM"  # another chromium binary than Debian's /usr/bin/chromium
 HOST = "127.0.0.1"
 # Chromium as root, headless, with nothing that reaches the network on its own (the profile is a new empty folder).
@@ -255,11 +254,10 @@ def test_dashboard_in_headless_chromium(browser_page, server, tmp_path):
     assert minutes_after < minutes_before, status
 
     assert blocked == [], f"the page asked for addresses other than the dashboard's: {blocked}"
-    update = os.environ.get(UPDATE_SCREENSHOT_ENV) == "1"
-    target = DOCS_SCREENSHOT if update else tmp_path / "dashboard.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(target))
-    assert target.stat().st_size > 0
+    fresh = tmp_path / "dashboard.png"  # written whole, then moved over the docs' copy
+    tab.screenshot(path=str(fresh))
+    assert fresh.stat().st_size > 0
+    shutil.move(fresh, DOCS_SCREENSHOT)
 
     # Play runs on to the horizon and stops there: never "Quarter 61 of 60"
     tab.get_by_role("button", name="▶", exact=True).click()

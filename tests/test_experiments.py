@@ -96,7 +96,7 @@ def test_compare_writes_a_report_and_a_workbook_an_analyst_can_read(small_compar
     book = load_workbook(out / "summary.xlsx", read_only=True)
     assert {"scenarios", "summary", "indicators", "classes", "calibration"} <= set(book.sheetnames)
     summary = pd.read_excel(out / "summary.xlsx", sheet_name="summary")
-    assert summary["city"].nunique() == 21 and set(summary["metric"]) == {"gdp_share", "talent_share", "enterprise_share"}
+    assert summary["city"].nunique() == 21 and set(summary["metric"]) == {"gdp_share", "talent_share", "enterprise_share", "gdp_100m_yuan"}
     assert set(summary["date"]) == {"2022 Q1"}
     scenarios = pd.read_csv(out / "scenarios.csv")
     colours = dict(zip(scenarios["label"], scenarios["colour"], strict=True))

@@ -13,8 +13,8 @@ Reads only what the runs saved (their ``config.yaml``, ``.hydra/overrides.yaml``
 * ``map``: the region at the horizon of the richest scenario, sized by GDP;
 * ``tomahawk`` (when the sweep varies ``region.trade_cost``): the long-run talent share
   against the trade cost, with the analytic break and sustain points;
-* ``summary.csv`` and ``summary.md``: per scenario, seeds, horizon shares of partner and
-  core, and the paired effects with their intervals.
+* ``summary.csv`` and ``summary.md``: per scenario and city, seeds, the horizon's shares (and GDP in 亿元 a year
+  for data regions) with their unit, and the paired effects on the shares with their intervals.
 
 Figures are PNG and SVG.
 """
@@ -36,6 +36,7 @@ from coopsim.plots import (
     effect_map,
     effects_chart,
     flows_matrix,
+    gdp_for_map,
     indicator_effects,
     quarter_name,
     region_map,
@@ -61,7 +62,14 @@ from coopsim.sweep import build_index, run_overrides, sweep_runs
 
 BASELINE_AGREEMENT = "none"
 PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
-HORIZON_METRICS = ("gdp_share", "talent_share", "enterprise_share")
+EFFECT_METRICS = ("gdp_share", "talent_share", "enterprise_share")  # paired effects by city, for maps and the workbook
+HORIZON_METRICS = (*EFFECT_METRICS, "gdp_100m_yuan")  # levels at the horizon in the summary (GDP only for data regions)
+SUMMARY_UNITS = {  # the unit of horizon_mean, effect and its interval; effect_pct is always % of the no-agreement value
+    "gdp_share": "share of the region (0-1)",
+    "talent_share": "share of the region (0-1)",
+    "enterprise_share": "share of the region (0-1)",
+    "gdp_100m_yuan": "亿元 a year at 2020 scale (no aggregate growth)",
+}
 FLOW_METRICS = (
     "investment_in",
     "exchange_in",
@@ -217,24 +225,27 @@ EFFECT_COLUMNS = ["scenario", "metric", "city", "seeds", "effect", "ci_low", "ci
 
 
 def all_city_effects(runs: pd.DataFrame, metrics: pd.DataFrame, step: int) -> pd.DataFrame:
-    """Paired effects of every scenario on every city's :data:`HORIZON_METRICS` at ``step`` (for maps and the workbook)."""
+    """Paired effects of every scenario on every city's :data:`EFFECT_METRICS` at ``step`` (for maps and the workbook)."""
     cities = sorted(set(metrics["city"]) - {"region"})
-    parts = [paired_effects(runs, metrics, metric, city, step) for metric in HORIZON_METRICS for city in cities]
+    parts = [paired_effects(runs, metrics, metric, city, step) for metric in EFFECT_METRICS for city in cities]
     parts = [part for part in parts if not part.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EFFECT_COLUMNS)
 
 
 def _focus_effects(city_effects: pd.DataFrame, focus: list[str]) -> pd.DataFrame:
-    """The effects on the partner and the core, metric by metric in :data:`HORIZON_METRICS` order, then in ``focus`` order."""
+    """The effects on the partner and the core, metric by metric in :data:`EFFECT_METRICS` order, then in ``focus`` order."""
     rows = city_effects[city_effects["city"].isin(focus)]
-    order = rows["metric"].map(HORIZON_METRICS.index) * len(focus) + rows["city"].map(focus.index)
+    order = rows["metric"].map(EFFECT_METRICS.index) * len(focus) + rows["city"].map(focus.index)
     return rows.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def horizon_table(metrics: pd.DataFrame, cities: list[str], step: int, effects: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, city and metric: seeds, mean at the horizon, and the paired effect with its interval."""
+    """Per scenario, city and metric: seeds, mean at the horizon with its unit, and the paired effect with its interval
+    (share metrics; a level with no value, GDP in 亿元 in a theory region, is left out)."""
     at = metrics[(metrics["step"] == step) & metrics["metric"].isin(HORIZON_METRICS) & metrics["city"].isin(cities)]
     table = at.groupby(["scenario", "city", "metric"])["value"].agg(seeds="count", horizon_mean="mean").reset_index()
+    table = table[table["seeds"] > 0].reset_index(drop=True)
+    table.insert(table.columns.get_loc("horizon_mean") + 1, "unit", table["metric"].map(SUMMARY_UNITS))
     if not effects.empty:
         table = table.merge(effects.drop(columns="seeds"), on=["scenario", "city", "metric"], how="left")
     return table
@@ -259,7 +270,7 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
             f"{sweep_dir}: {len(incomplete)} of {len(index)} runs are not complete: {names}. "
             "Run the sweep again to finish them, or compare what is there with --allow-missing"
         )
-    wanted = (*PATH_METRICS, *FLOW_METRICS, *INDICATOR_METRICS, "gdp", "talent")
+    wanted = (*PATH_METRICS, *FLOW_METRICS, *INDICATOR_METRICS, "gdp", "gdp_100m_yuan", "talent")
     runs, metrics = load_sweep(sweep_dir, wanted)
     out = sweep_dir / "compare"
     out.mkdir(exist_ok=True)
@@ -313,7 +324,7 @@ def compare(sweep_dir: Path, allow_missing: bool = False) -> list[Path]:
     matrix = flows.groupby(["scenario", "metric"]).mean().unstack("metric").fillna(0.0)
     matrix = matrix.loc[[scenario for scenario in scenarios["scenario"] if scenario in matrix.index]]
     figures["flows"] = flows_matrix(matrix, FLOW_UNITS, styles)
-    figures["map"] = _horizon_map(runs, metrics, horizon)
+    figures["map"] = _horizon_map(runs, metrics, horizon, styles, when)
     if "set:region.trade_cost" in runs:
         figures["tomahawk"] = _tomahawk(runs, metrics)
     written += save_figures(figures, out, dpi=FIGURE_DPI)
@@ -375,15 +386,19 @@ def sub_centre_indicators(
     return table, classify(table, share)
 
 
-def _horizon_map(runs: pd.DataFrame, metrics: pd.DataFrame, horizon: int):
-    """The region at the horizon of the run with the most GDP, sized by GDP."""
+def _horizon_map(runs: pd.DataFrame, metrics: pd.DataFrame, horizon: int, styles: dict, when: str):
+    """The region at the horizon of the run with the most GDP, sized by GDP (亿元 a year for data regions, else numeraire)."""
     gdp = metrics[(metrics["metric"] == "gdp") & (metrics["step"] == horizon)]
     best = gdp.groupby(["scenario", "seed"])["value"].sum().idxmax()
     run = runs[(runs["scenario"] == best[0]) & (runs["seed"] == best[1])]["run"].iloc[0]
     cities = pd.read_parquet(run / CITIES_FILE)
-    values = gdp[(gdp["scenario"] == best[0]) & (gdp["seed"] == best[1])].set_index("city")["value"]
-    figure = region_map(cities.assign(gdp_at_horizon=cities["name"].map(values)), pd.read_parquet(run / LINKS_FILE), "gdp_at_horizon")
-    figure.axes[0].set_title(f"{best[0]} (seed {best[1]}): GDP level at quarter {horizon} (not an effect)")
+    at = metrics[(metrics["step"] == horizon) & (metrics["scenario"] == best[0]) & (metrics["seed"] == best[1])]
+    values, label = gdp_for_map(at)
+    figure = region_map(
+        cities.assign(gdp_at_horizon=cities["name"].map(values)), pd.read_parquet(run / LINKS_FILE), "gdp_at_horizon", size_label=label
+    )
+    name = styles[best[0]].label if best[0] in styles else best[0]
+    figure.axes[0].set_title(f"{name} (seed {best[1]}): GDP in {when}, a level (not an effect)")
     return figure
 
 

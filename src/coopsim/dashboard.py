@@ -48,7 +48,6 @@ LEVER_FIELDS = {
     "spillover_strength": "economy.knowledge.spillover_strength",
 }
 SHARE_METRICS = ("gdp_share", "enterprise_share", "talent_share")
-MAP_SIZE_METRIC = "gdp"  # marker area: the city's GDP in the latest quarter
 PERCENT = 100.0
 MAP_FIGSIZE_INCHES = (7.5, 5.0)
 TIME_PATHS_FIGSIZE_INCHES = (9.0, 6.0)
@@ -190,12 +189,13 @@ def _new_figure(size_inches: tuple[float, float], margins: dict[str, float]) -> 
 
 
 def map_figure(model: DashboardModel) -> Figure:
-    """The region's cities sized by their GDP in the latest quarter, with the transport links as they are now."""
+    """The region's cities sized by their GDP in the latest quarter (亿元 a year for data regions), with the links as they are now."""
     simulation = model.simulation
-    cities = cities_table(simulation).assign(**{MAP_SIZE_METRIC: simulation.recorder.last(MAP_SIZE_METRIC)})
+    metric = "gdp_100m_yuan" if simulation.region.gdp_2020 is not None else "gdp"  # 亿元 for data regions
+    cities = cities_table(simulation).assign(**{metric: simulation.recorder.last(metric)})
     figure = _new_figure(MAP_FIGSIZE_INCHES, MAP_MARGINS)
-    plots.region_map(cities, links_table(simulation), MAP_SIZE_METRIC, ax=figure.add_subplot())
-    figure.suptitle(f"quarter {model.quarter}")
+    plots.region_map(cities, links_table(simulation), metric, ax=figure.add_subplot(), size_label=plots.GDP_MAP_LABELS[metric])
+    figure.suptitle(model.calendar_quarter() or f"quarter {model.quarter}")
     return figure
 
 
@@ -275,13 +275,15 @@ def status_lines(model: DashboardModel) -> list[str]:
     levers = model.cfg.levers
     rail = model.simulation.rules.get("rail")
     rail_text = "no new rail line" if rail is None else f"rail at {rail.speed_kmh:g} km/h from quarter {rail.opening_quarter}"
-    lines.append(f"This run: {model.region_name}, {model.agreement} ({rail_text}), seed {model.cfg.seed}")
+    agreement = plots.AGREEMENT_LABELS.get(model.agreement, model.agreement)
+    lines.append(f"This run: {model.region_name}, {agreement} ({rail_text}), seed {model.cfg.seed}")
     lines.append(
         f"Levers: investment {levers.investment_budget:g}/year, exchange {levers.exchange_quota:g} people/year, "
         f"spillover strength {model.cfg.economy.knowledge.spillover_strength:g} (sliders apply on Reset)"
     )
     partner = model.simulation.region.partner
-    shares = ", ".join(f"{metric} {model.simulation.recorder.last(metric)[partner] * PERCENT:.2f}%" for metric in SHARE_METRICS)
+    recorder = model.simulation.recorder
+    shares = ", ".join(f"{plots.METRIC_LABELS[metric]} {recorder.last(metric)[partner] * PERCENT:.2f}%" for metric in SHARE_METRICS)
     lines.append(f"{model.partner_name} now: {shares}")
     if not model.running:
         lines.append("Horizon reached: press Reset for a new run")

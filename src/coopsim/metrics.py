@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coopsim.economy.market import value_added
+from coopsim.economy.money import annual_budget_units
 from coopsim.region import quarter_name
 
 REGION = "region"
@@ -81,6 +82,14 @@ def gdp(model) -> np.ndarray:
     return value_added(model.sectors, model.market, model.market_inputs)
 
 
+def gdp_100m_yuan(model) -> np.ndarray:
+    """GDP at an annual rate in 亿元 (100 million yuan) of 2020 for data regions (:mod:`coopsim.economy.money`); NaN in
+    theory regions, whose money is the numeraire only (read ``gdp``)."""
+    if model.region.gdp_2020 is None:
+        return np.full(model.region.size, np.nan)
+    return annual_budget_units(gdp(model), model.numeraire_per_budget_unit)
+
+
 def market_access(model) -> np.ndarray:
     """Each city's market access summed over sectors, ``sum_s MA_si`` (Redding & Venables 2004): demand within reach."""
     return model.market.market_access.sum(axis=0)
@@ -115,6 +124,7 @@ CITY_METRICS: dict[str, Callable] = {
     "residents": residents,
     "enterprises": enterprises,
     "gdp": gdp,
+    "gdp_100m_yuan": gdp_100m_yuan,
     "gdp_share": gdp_share,
     "enterprise_share": enterprise_share,
     "income": income,

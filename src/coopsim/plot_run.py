@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from coopsim.plots import region_map, save_figures, time_paths
+from coopsim.plots import METRIC_LABELS, gdp_for_map, region_map, save_figures, time_paths
+from coopsim.region import quarter_name
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, latest_run, read_metrics, read_table
 
 TIME_PATH_METRICS = ("gdp_share", "talent_share", "enterprise_share", "real_wage")
@@ -30,14 +31,18 @@ def plot_run(run_dir: Path) -> list[Path]:
     links = read_table(run_dir, LINKS_FILE)
     region = yaml.safe_load((run_dir / CONFIG_FILE).read_text())["region"]
     highlight = [c for c in (region.get("core_city"), region.get("partner_city")) if c]
-    last = metrics[(metrics["step"] == metrics["step"].max()) & (metrics["metric"] == "gdp")].set_index("city")["value"]
-    cities = cities.assign(gdp_at_horizon=cities["name"].map(last))
-    figures = {"map": region_map(cities, links, "gdp_at_horizon")}
     data = region.get("data") or {}
     start = datetime.date.fromisoformat(str(data["start_date"])) if data.get("start_date") else None
+    horizon = int(metrics["step"].max())
+    last, size_label = gdp_for_map(metrics[metrics["step"] == horizon])
+    figure = region_map(cities.assign(gdp_at_horizon=cities["name"].map(last)), links, "gdp_at_horizon", size_label=size_label)
+    when = quarter_name(horizon, start) if start is not None else f"quarter {horizon}"
+    figure.axes[0].set_title(f"GDP in {when} (marker area) and transport links")
+    figures = {"map": figure}
     for metric in TIME_PATH_METRICS:
         share = metric.endswith("_share")
-        label = f"{metric}, %" if share else f"{metric} (model units: the outside good is the numeraire)"
+        name = METRIC_LABELS.get(metric, metric.replace("_", " "))
+        label = f"{name}, %" if share else f"{name} (the outside good is the numeraire)"
         figures[metric] = time_paths(metrics, metric, highlight, start=start, scale=PERCENT if share else 1.0, ylabel=label)
     return save_figures(figures, run_dir / "figures", dpi=FIGURE_DPI)
 

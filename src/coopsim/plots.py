@@ -53,8 +53,12 @@ def region_map(
     links: Sequence[LinkRecord] | pd.DataFrame,
     size_column: str,
     ax: Axes | None = None,
+    size_label: str | None = None,
 ) -> Figure:
     """Map of a region: cities at (lon, lat), marker area proportional to ``size_column``, links drawn by mode.
+
+    ``size_label`` names what the markers measure with its unit (e.g. :data:`GDP_MAP_LABELS`); with it, the legend shows
+    reference markers for the largest value and a tenth of it.
 
     ``cities`` needs columns ``name``, ``lat``, ``lon``, ``group`` and ``size_column`` (non-negative numbers); colours follow
     ``group``. ``links`` is a list of :class:`~coopsim.region_data.LinkRecord` or a DataFrame with columns ``a``, ``b``, ``mode``;
@@ -83,8 +87,14 @@ def region_map(
     ax.set_aspect(1.0 / math.cos(math.radians(mean_lat)))
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
-    ax.set_title(f"Cities (marker area proportional to {size_column}) and transport links")
-    ax.legend(handles=legend_handles, loc="best", fontsize=LABEL_FONT_SIZE)
+    ax.set_title("Cities and transport links" if size_label else f"Cities (marker area proportional to {size_column}) and transport links")
+    legend = ax.legend(handles=legend_handles, loc="best", fontsize=LABEL_FONT_SIZE)
+    keys = _size_keys(cities[size_column].to_numpy(dtype=float)) if size_label is not None else []
+    if keys:  # a second legend: what marker areas mean
+        ax.add_artist(legend)
+        ax.legend(
+            handles=keys, title=size_label, loc="lower right", fontsize=LABEL_FONT_SIZE, title_fontsize=LABEL_FONT_SIZE, **SIZE_KEY_SPACING
+        )
     return figure
 
 
@@ -104,6 +114,50 @@ def _marker_areas(cities: pd.DataFrame, size_column: str) -> np.ndarray:
         raise ValueError(f"cities: column {size_column!r}: expected numbers >= 0, got {value!r} for {city!r}")
     largest = values.max() if len(values) else 0.0
     return values / largest * MAX_MARKER_AREA_PT2 if largest > 0 else np.zeros_like(values)
+
+
+GDP_MAP_LABELS = {  # what a map's GDP markers measure: in 亿元 for data regions, in numeraire otherwise
+    "gdp_100m_yuan": "GDP, 100 million yuan a year at 2020 scale",  # ASCII: CJK fonts may be missing
+    "gdp": "GDP, numeraire a quarter",
+}
+
+
+def gdp_for_map(rows: pd.DataFrame) -> tuple[pd.Series, str]:
+    """One run's GDP by city for a map, from its tidy metric rows at one step: in 亿元 a year where the run has it
+    (data regions), else in numeraire; returns the values indexed by city and their legend label."""
+    for metric, label in GDP_MAP_LABELS.items():
+        values = rows[rows["metric"] == metric].set_index("city")["value"]
+        if values.notna().any():
+            return values, label
+    raise ValueError(f"no GDP among the metrics {sorted(set(rows['metric']))}")
+
+
+SIZE_KEY_FRACTIONS = (1.0, 0.1)  # reference markers: the largest value and a tenth of it
+SIZE_KEY_COLOUR = "lightgray"
+SIZE_KEY_SPACING = {"labelspacing": 1.6, "borderpad": 1.0, "handletextpad": 1.2}  # room for the largest marker
+
+
+def _size_keys(values: np.ndarray) -> list[Line2D]:
+    """Legend entries showing what marker areas mean: one grey marker per :data:`SIZE_KEY_FRACTIONS` of the largest value."""
+    largest = float(np.nanmax(values)) if len(values) else 0.0
+    if not largest > 0:
+        return []
+    keys = []
+    for fraction in SIZE_KEY_FRACTIONS:
+        area = fraction * MAX_MARKER_AREA_PT2  # scatter areas are in points^2; Line2D markersize is a diameter in points
+        keys.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color=SIZE_KEY_COLOUR,
+                markeredgecolor="black",
+                markersize=math.sqrt(area),
+                label=compact_number(fraction * largest),
+            )
+        )
+    return keys
 
 
 def _links_frame(links: Sequence[LinkRecord] | pd.DataFrame) -> pd.DataFrame:
