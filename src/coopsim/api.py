@@ -111,6 +111,7 @@ def sweep(
             {
                 "scenario": scenario,
                 "pairing": pairing,
+                "scenario_settings": settings,
                 **described[combo],
                 "seed": seed,
                 **{f"set:{k}": v for k, v in settings.items()},

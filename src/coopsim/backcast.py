@@ -24,10 +24,10 @@ import pandas as pd
 
 from coopsim.region import quarter_of
 from coopsim.region_data import (
-    CENSUS_INTERVAL_YEARS,
     CITY_STATUSES,
     PEOPLE_PER_10K,
     DataError,
+    census_growth_factor,
     load_cities,
     open_table,
     read_rows,
@@ -137,7 +137,7 @@ def census_trend_benchmark(years=YEARS, path: str | Path | None = None) -> pd.Da
     if missing:
         raise DataError(f"census_trend_benchmark: no 2010 census population for {missing}")
     now = np.array([r.population_10k * PEOPLE_PER_10K for r in records])
-    rate = (now / np.array([r.population_2010 for r in records])) ** (1.0 / CENSUS_INTERVAL_YEARS)
+    rate = census_growth_factor(now, np.array([r.population_2010 for r in records]))
     parts = []
     for year in years:
         elapsed = (datetime.date(year + 1, 1, 1) - CENSUS_2020).days / DAYS_PER_YEAR

@@ -46,7 +46,7 @@ from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
 from coopsim.economy.welfare import group_wage, log_real_wage
 from coopsim.region import QUARTERS_PER_YEAR, Region
-from coopsim.region_data import CENSUS_INTERVAL_YEARS
+from coopsim.region_data import census_growth_factor
 
 OUTSIDE_STEP = 0.5  # geometric damping of the update of the outside sector's productivity
 OUTSIDE_FLOOR = 0.5  # a round may at most halve a city's outside-sector productivity
@@ -65,7 +65,6 @@ class Calibration:
     enterprise_counts: np.ndarray  # (S, K) integers
     fixed_talent_scale: np.ndarray  # (S,)
     amenity: dict[str, np.ndarray]  # labour group -> (K,) amenities
-    gdp_share_error: np.ndarray  # (K,) relative error of the model's GDP shares at the fit
     talent_wage_error: np.ndarray  # (K,) relative error of each city's talent wage relative to the region's (0 if not fitted)
     rounds: int
     amenity_trend: dict[str, np.ndarray]  # labour group -> (K,) amenity drift at step 0 (zeros without a trend)
@@ -184,7 +183,7 @@ def calibrate_region(
             trending = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}", arriving=arriving)
             trend[group] = trending - amenity[group]
     productivity = power ** (1.0 / (scaled.sigma[:, None] - 1.0))
-    return Calibration(outside, productivity, counts, scale, amenity, error, wage_error, rounds, trend)
+    return Calibration(outside, productivity, counts, scale, amenity, wage_error, rounds, trend)
 
 
 def relative_resident_growth(residents_2020: np.ndarray, residents_2010: np.ndarray | None) -> np.ndarray:
@@ -194,9 +193,8 @@ def relative_resident_growth(residents_2020: np.ndarray, residents_2010: np.ndar
     """
     if residents_2010 is None:
         raise ConfigError("region.data.trend: the region's table has no 2010 census population (population_2010_census)")
-    quarters = QUARTERS_PER_YEAR * CENSUS_INTERVAL_YEARS
-    own = (residents_2020 / residents_2010) ** (1.0 / quarters)
-    region = (residents_2020.sum() / residents_2010.sum()) ** (1.0 / quarters)
+    own = census_growth_factor(residents_2020, residents_2010, QUARTERS_PER_YEAR)
+    region = census_growth_factor(residents_2020.sum(), residents_2010.sum(), QUARTERS_PER_YEAR)
     return own / region - 1.0
 
 

@@ -97,6 +97,8 @@ PERCENT = 100.0
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs of a sweep (one row each: folder, scenario, baseline key, seed, settings) and their tidy metrics.
 
+    ``scenario_settings`` holds the settings that name the scenario as a dict (``scenario`` is them as text).
+
     A run's *scenario* names the overrides that vary across the sweep, other than the seed;
     its *pairing key* names them other than the seed and the agreement, so that a run pairs
     with the baseline run of the same key and seed. Only complete runs are loaded; ``metrics``
@@ -136,7 +138,8 @@ def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple
     varying = [k for k in keys if len({s.get(k) for s in all_settings}) > 1]
     scenarios = [", ".join(f"{k}={s.get(k)}" for k in varying) or "default" for s in all_settings]
     pairings = [", ".join(f"{k}={s.get(k)}" for k in varying if k != "agreement") for s in all_settings]
-    runs = pd.DataFrame(rows).assign(scenario=scenarios, pairing=pairings)
+    varying_settings = [{k: s.get(k) for k in varying} for s in all_settings]  # what names each scenario, as a dict
+    runs = pd.DataFrame(rows).assign(scenario=scenarios, pairing=pairings, scenario_settings=varying_settings)
     metrics_frame = pd.concat(frames, ignore_index=True)
     metrics_frame["scenario"] = metrics_frame["run_index"].map(dict(enumerate(scenarios)))
     metrics_frame["pairing"] = metrics_frame["run_index"].map(dict(enumerate(pairings)))
@@ -152,7 +155,7 @@ def scenario_table(runs: pd.DataFrame) -> pd.DataFrame:
     first = runs.drop_duplicates("scenario")
     rows = []
     for run in first.itertuples(index=False):
-        settings = dict(item.split("=", 1) for item in run.scenario.split(", ") if "=" in item)
+        settings = run.scenario_settings
         raw_speed = getattr(run, "rail_speed_kmh", None)
         speed = float(raw_speed) if raw_speed is not None and pd.notna(raw_speed) else None
         shown = {k: v for k, v in settings.items() if not (k == RAIL_SPEED_SETTING and speed is not None)}

@@ -29,6 +29,8 @@ with warnings.catch_warnings():
     from mesa.visualization import SolaraViz
     from mesa.visualization.utils import update_counter
 
+from omegaconf import OmegaConf
+
 from coopsim import plots
 from coopsim.region import quarter_name
 from coopsim.run_tables import cities_table, links_table
@@ -58,17 +60,10 @@ TIME_PATHS_MARGINS = {"left": 0.1, "right": 0.98, "bottom": 0.08, "top": 0.9, "h
 PLAY_INTERVAL_MS = 150
 
 
-def _config_value(cfg, field: str):
-    node = cfg
-    for key in field.split("."):
-        node = node[key]
-    return node
-
-
 def lever_defaults() -> dict[str, float]:
     """The levers' values in the project's default config (what the sliders start at)."""
     cfg = compose_config()
-    return {name: _config_value(cfg, field) for name, field in LEVER_FIELDS.items()}
+    return {name: OmegaConf.select(cfg, field, throw_on_missing=True) for name, field in LEVER_FIELDS.items()}
 
 
 def dashboard_overrides(region: str, agreement: str, seed: int, **levers) -> list[str]:

@@ -437,6 +437,12 @@ def _key_values(path: str | Path | None, prefix: str, required: tuple[str, ...],
     raise DataError(f"{file}: expected a line starting with {prefix!r}, got none")
 
 
+def census_growth_factor(residents_2020, residents_2010, periods_per_year: int = 1):
+    """Average growth factor of residents per period between the 2010 and 2020 censuses, ``(L20 / L10) ** (1 / n)`` with
+    ``n = periods_per_year * CENSUS_INTERVAL_YEARS`` periods (the censuses are ten years apart to the day); arrays or sums."""
+    return (residents_2020 / residents_2010) ** (1.0 / (periods_per_year * CENSUS_INTERVAL_YEARS))
+
+
 def census_talent(records: list[CityRecord], totals: dict[str, float], sources_file: str) -> tuple[list[float], list[str]]:
     """Tertiary-educated residents of each city (persons), from the 7th census; and the cities that used the fallback.
 

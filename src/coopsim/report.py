@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from omegaconf import OmegaConf
 
 from coopsim.plots import METRIC_LABELS
 from coopsim.region_data import load_cities
@@ -83,21 +84,12 @@ def config_comment(config_root: Path, path: str, group_name: str | None) -> str:
     return ""
 
 
-def _lookup(config: dict, path: str):
-    value = config
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
 def key_parameters(config: dict, config_root: Path) -> pd.DataFrame:
     """``parameter, value, source`` for :data:`KEY_PARAMETERS` present in a run's resolved config."""
     names = {"economy": config.get("economy", {}).get("name"), "region": config.get("region", {}).get("name")}
-    rows = []
+    rows, resolved = [], OmegaConf.create(config)
     for path in KEY_PARAMETERS:
-        value = _lookup(config, path)
+        value = OmegaConf.select(resolved, path)
         if value is None:
             continue
         rows.append({"parameter": path, "value": value, "source": config_comment(config_root, path, names.get(path.split(".")[0]))})
