@@ -355,15 +355,26 @@ def sources_path(cities_path: Path) -> Path:
     return cities_path.with_name(f"{cities_path.stem}_SOURCES.md")
 
 
+def memory_estimate_bytes(cohorts: float, enterprise_agents: float) -> float:
+    """Bytes a run's populations and the quarter's work arrays are estimated to need (:data:`BYTES_PER_COHORT`,
+    :data:`BYTES_PER_ENTERPRISE`: measured peaks, rounded up)."""
+    return cohorts * BYTES_PER_COHORT + enterprise_agents * BYTES_PER_ENTERPRISE
+
+
+def physical_memory_bytes() -> int:
+    """This machine's physical memory, in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def check_memory(cohorts: float, data: RegionDataConfig) -> None:
     """Refuse, before building anything, an agent scale whose populations would not fit in this machine's memory."""
-    needed = cohorts * BYTES_PER_COHORT + data.enterprise_agents * BYTES_PER_ENTERPRISE
-    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    needed = memory_estimate_bytes(cohorts, data.enterprise_agents)
+    available = physical_memory_bytes()
     if needed > MEMORY_SHARE * available:
         raise ConfigError(
-            f"region.data.people_per_talent_agent / people_per_worker_agent: {cohorts:,.0f} cohorts would need about "
-            f"{needed / 2**30:,.1f} GiB, more than {MEMORY_SHARE:.0%} of this machine's {available / 2**30:,.1f} GiB; "
-            "use more people per agent"
+            f"region.data.enterprise_agents / people_per_talent_agent / people_per_worker_agent: {data.enterprise_agents:,} "
+            f"enterprise agents and {cohorts:,.0f} cohorts would need about {needed / 2**30:,.1f} GiB, more than "
+            f"{MEMORY_SHARE:.0%} of this machine's {available / 2**30:,.1f} GiB; use fewer enterprise agents or more people per agent"
         )
 
 
