@@ -5,8 +5,9 @@ import shutil
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
-from coopsim.config import ConfigError
+from coopsim.config import ConfigError, LeversConfig
 from coopsim.runner import build_model, compose_config, config_dir
 
 
@@ -72,3 +73,26 @@ def test_black_hole_configuration_rejected():
 def test_link_to_unknown_city_rejected():
     with pytest.raises(ConfigError, match=r"region.links\[0\].b"):
         build_model(compose_config("region=two_symmetric", "region.links.0.b=Atlantis"))
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("levers.rail_speed_kmh=0", "levers.rail_speed_kmh"),
+        ("levers.rail_opening_quarter=0", "levers.rail_opening_quarter"),
+        ("levers.investment_budget=-1", "levers.investment_budget"),
+        ("levers.exchange_quota=-5", "levers.exchange_quota"),
+    ],
+)
+def test_levers_are_checked_even_when_no_rule_reads_them(override, field):
+    with pytest.raises(ConfigError, match=rf"^{field}: expected "):
+        build_model(compose_config("region=two_symmetric", "agreement=none", override))
+
+
+def test_levers_are_typed():
+    assert OmegaConf.get_type(compose_config().levers) is LeversConfig
+    with pytest.raises(ConfigCompositionException, match="levers.rail_speed"):
+        compose_config("levers.rail_speed=250")  # a typo is not a new lever
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_config("levers.rail_opening_quarter=2028Q1")
+    assert "levers.rail_opening_quarter" in str(error.value.__cause__)

@@ -63,7 +63,7 @@ def test_each_pair_and_mode_is_drawn_once(cities_frame, links):
     shenzhen_shantou_rows = [link for link in links if link.pair == {"Shenzhen", "Shantou"} and link.mode == "hsr"]
     assert len(shenzhen_shantou_rows) == 3  # three timetable versions, one line on the map
     pairs = {(link.pair, link.mode) for link in links}
-    assert sum(len(link_lines(figure, mode)) for mode in rd.LINK_MODES) == len(pairs)
+    assert sum(len(link_lines(figure, mode)) for mode in rd.TRANSPORT_MODES) == len(pairs)
 
 
 def test_region_map_accepts_a_links_frame_and_an_axes(cities_frame, links):

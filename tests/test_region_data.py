@@ -302,7 +302,7 @@ def test_road_network_alone_connects_all_cities(cities, links):
 
 
 def test_every_mode_is_present_and_every_dated_row_is_after_2021(links):
-    assert {link.mode for link in links} == set(rd.LINK_MODES)
+    assert {link.mode for link in links} == set(rd.TRANSPORT_MODES)
     assert all(link.opened is None or link.opened >= date(2021, 1, 1) for link in links)
     assert not [link for link in links if link.status == "planned"]
 

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from coopsim import runner
+from coopsim.config import ConfigError
 from coopsim.results import is_complete, read_metrics
-from coopsim.runner import compose_config, run
+from coopsim.runner import build_model, compose_config, run
 
 
 def test_run_writes_config_seed_versions_and_metrics(tmp_path):
@@ -103,3 +104,10 @@ def test_complete_run_with_the_same_config_is_reused(tmp_path, monkeypatch):
     assert (out / "run.json").stat().st_mtime_ns == stamp
     with pytest.raises(AssertionError, match="must not be recomputed"):
         run(compose_config("region=two_symmetric", "steps=2", "seed=9"), out)  # a different config is recomputed
+
+
+def test_omegaconf_refusals_become_config_errors_naming_the_field():
+    """A value OmegaConf itself refuses (here, the rail line's first station interpolated to nothing) is a ConfigError
+    naming the field, like the project's own checks, not a traceback from deep in OmegaConf."""
+    with pytest.raises(ConfigError, match=r"^agreement\.rules\.rail\.stations\[0\]: .*'None'"):
+        build_model(compose_config("region.core_city=null", "agreement=rail"))

@@ -5,16 +5,24 @@ The dataclasses below type every field of ``configs/``; they are registered with
 own message. :func:`validate` then checks what types cannot (sigma > 1, shares in [0, 1],
 cities that exist, non-negative travel times) and names the offending field.
 Model parameters have no defaults here: every value lives in a YAML file with a comment.
+
+Agreement rules are typed the same way: each rule's parameters are a dataclass (:class:`RailParams`,
+:class:`InvestmentParams`, :class:`TalentParams`, :class:`AssociationsParams`), registered as
+``rule_schema/<name>`` and named in the preset's defaults list, and checked by their ``validate``
+with the helpers below. The checks that need the model (a city of the region, a quarter of the
+run, a bound relative to a city's GDP) are the rule's own (:meth:`coopsim.rules.base.AgreementRule.check`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 
 class ConfigError(ValueError):
@@ -209,11 +217,169 @@ class RegionConfig:
 
 
 @dataclass
+class RuleParams:
+    """The parameters of one agreement rule: the base of each rule's typed parameters.
+
+    ``_target_`` names the rule class that acts with them (an :class:`coopsim.rules.base.AgreementRule`
+    subclass whose ``params_type`` is this dataclass); :func:`coopsim.runner.build_rules` builds it.
+    :meth:`validate` checks what needs no model; the rule's ``check(model)`` the rest.
+    """
+
+    _target_: str = MISSING
+
+    def validate(self, path: str) -> None:
+        """Check the values that need no model (shares, signs, lengths); raise :class:`ConfigError` naming ``<path>.<field>``."""
+
+
+@dataclass
+class RailParams(RuleParams):
+    """:class:`coopsim.rules.rail.RailConnectivity`: a rail line with through trains (units and sources: the rule's docstring
+    and ``configs/agreement/rail.yaml``)."""
+
+    _target_: str = "coopsim.rules.rail.RailConnectivity"
+    stations: list[str] = MISSING  # cities served, in order along the line
+    segment_km: list[float] = MISSING  # route length of each segment between consecutive stations (km)
+    speed_kmh: float = MISSING  # design speed (km/h)
+    average_speed_share: float = MISSING  # average speed with acceleration and stops, as a share of the design speed
+    dwell_minutes: float = MISSING  # minutes lost at each intermediate stop
+    opening_quarter: int = MISSING  # the quarter (step) the line opens
+    mode: str = MISSING  # the network mode the line adds: "hsr" (people) or "rail" (people and goods)
+    max_speed_kmh: float = MISSING  # the highest design speed accepted (a plausibility bound)
+
+    def validate(self, path: str) -> None:
+        """Two or more distinct stations, one positive length per segment, a design speed within ``max_speed_kmh``."""
+        _require(len(self.stations) >= 2, f"{path}.stations", "at least two stations", list(self.stations))
+        _require(len(set(self.stations)) == len(self.stations), f"{path}.stations", "distinct cities", list(self.stations))
+        segments = len(self.stations) - 1
+        _require(len(self.segment_km) == segments, f"{path}.segment_km", f"{segments} lengths, one per segment", list(self.segment_km))
+        for k, km in enumerate(self.segment_km):
+            _require(math.isfinite(km) and km > 0, f"{path}.segment_km[{k}]", "a length > 0 km", km)
+        _positive(self.max_speed_kmh, f"{path}.max_speed_kmh")
+        _require(
+            0 < self.speed_kmh <= self.max_speed_kmh,
+            f"{path}.speed_kmh",
+            f"a design speed in (0, {self.max_speed_kmh:g}] km/h (max_speed_kmh)",
+            self.speed_kmh,
+        )
+        _require(0 < self.average_speed_share <= 1, f"{path}.average_speed_share", "a share in (0, 1]", self.average_speed_share)
+        _non_negative(self.dwell_minutes, f"{path}.dwell_minutes")
+        _require(self.mode in RAIL_MODES, f"{path}.mode", "'hsr' or 'rail'", self.mode)
+
+
+@dataclass
+class InvestmentParams(RuleParams):
+    """:class:`coopsim.rules.investment.InvestmentFlows`: a yearly budget invested from a source city in a target city
+    (units and sources: the rule's docstring and ``configs/agreement/investment.yaml``)."""
+
+    _target_: str = "coopsim.rules.investment.InvestmentFlows"
+    source: str = MISSING  # the investing city (the core)
+    target: str = MISSING  # the receiving city (the partner)
+    annual_budget: float = MISSING  # a year, in 亿元 for data regions (numeraire units otherwise)
+    transaction_cost_share: float = MISSING  # share of spending lost to stated costs
+    capital_per_enterprise: float = MISSING  # capital that sets up one enterprise agent, in the budget's unit
+    park_capacity: int = MISSING  # enterprise agents the co-built parks can host in all
+    target_sectors: list[str] = MISSING  # sectors the investment goes to
+    relocation_share: float = MISSING  # share of placements made by moving an existing source enterprise
+    start_quarter: int = MISSING  # first quarter the budget is spent
+    end_quarter: int | None = MISSING  # last quarter (null: to the horizon)
+    max_share_of_source_gdp: float = MISSING  # the largest yearly budget accepted, as a share of the source's GDP
+
+    def validate(self, path: str) -> None:
+        """A budget >= 0, shares in [0, 1], capital per enterprise > 0, a park capacity >= 0, some target sector."""
+        _non_negative(self.annual_budget, f"{path}.annual_budget")
+        _share(self.max_share_of_source_gdp, f"{path}.max_share_of_source_gdp")
+        _share(self.transaction_cost_share, f"{path}.transaction_cost_share")
+        _positive(self.capital_per_enterprise, f"{path}.capital_per_enterprise")
+        _require(self.park_capacity >= 0, f"{path}.park_capacity", "a count of enterprises >= 0", self.park_capacity)
+        _require(len(self.target_sectors) >= 1, f"{path}.target_sectors", "at least one sector", list(self.target_sectors))
+        _share(self.relocation_share, f"{path}.relocation_share")
+
+
+@dataclass
+class TalentParams(RuleParams):
+    """:class:`coopsim.rules.talent.TalentExchange`: secondments of talent between two cities (units and sources: the rule's
+    docstring and ``configs/agreement/talent.yaml``)."""
+
+    _target_: str = "coopsim.rules.talent.TalentExchange"
+    origin: str = MISSING  # the sending city (the core)
+    host: str = MISSING  # the receiving city (the partner)
+    two_way: bool = MISSING  # the same quota also goes from host to origin
+    annual_quota: float = MISSING  # people sent a year (each way)
+    duration_quarters: int = MISSING  # quarters a secondment lasts
+    return_share: float = MISSING  # share of secondees who go home at the end (the rest settle in the host)
+    host_productivity_effect: float = MISSING  # quarterly productivity growth per unit of secondees' share of the host's talent
+    return_productivity_effect: float = MISSING  # one-off productivity gain per unit of returnees' share of home talent
+    start_quarter: int = MISSING  # first quarter new secondments start
+    end_quarter: int | None = MISSING  # last quarter new secondments start (null: to the horizon)
+    max_share_of_source_talent: float = MISSING  # the largest yearly quota accepted, as a share of a sending city's talent
+
+    def validate(self, path: str) -> None:
+        """A quota >= 0, secondments of at least a quarter, shares in [0, 1], productivity effects >= 0."""
+        _non_negative(self.annual_quota, f"{path}.annual_quota")
+        _share(self.max_share_of_source_talent, f"{path}.max_share_of_source_talent")
+        _require(self.duration_quarters >= 1, f"{path}.duration_quarters", "at least 1 quarter", self.duration_quarters)
+        _share(self.return_share, f"{path}.return_share")
+        _non_negative(self.host_productivity_effect, f"{path}.host_productivity_effect")
+        _non_negative(self.return_productivity_effect, f"{path}.return_productivity_effect")
+
+
+@dataclass
+class AssociationsParams(RuleParams):
+    """:class:`coopsim.rules.associations.IndustryAssociationRole`: an industry association that brokers and serves
+    "design+" (units and sources: the rule's docstring and ``configs/agreement/associations.yaml``)."""
+
+    _target_: str = "coopsim.rules.associations.IndustryAssociationRole"
+    name: str = MISSING  # the association's name
+    sector: str = MISSING  # the sector it organises
+    home_city: str = MISSING  # where it is based (the core)
+    partner_cities: list[str] = MISSING  # where it brokers investment
+    membership_rate: float = MISSING  # chance an eligible enterprise joins, at the start and each quarter for newcomers
+    brokering_discount: float = MISSING  # cut in members' moving/information cost toward partner cities
+    chain_targeting: bool = MISSING  # broker only toward partners where the sector is a weak link of the chain
+    design_sector: str = MISSING  # the traditional sector "design+" serves in the partner cities
+    design_capacity: int = MISSING  # enterprises served a quarter
+    design_uplift: float = MISSING  # productivity gain of each served enterprise
+    start_quarter: int = MISSING  # when the association starts acting
+
+    def validate(self, path: str) -> None:
+        """Some partner city, shares in [0, 1], a design capacity >= 0, an uplift >= 0."""
+        _require(len(self.partner_cities) >= 1, f"{path}.partner_cities", "at least one partner city", list(self.partner_cities))
+        _share(self.membership_rate, f"{path}.membership_rate")
+        _share(self.brokering_discount, f"{path}.brokering_discount")
+        _require(self.design_capacity >= 0, f"{path}.design_capacity", "a count of enterprises >= 0", self.design_capacity)
+        _non_negative(self.design_uplift, f"{path}.design_uplift")
+
+
+# The rules' schemas in Hydra's ConfigStore: a preset types its rule with ``- /rule_schema/<name>@rules.<key>``.
+RULE_SCHEMAS: dict[str, type[RuleParams]] = {
+    "rail": RailParams,
+    "investment": InvestmentParams,
+    "talent": TalentParams,
+    "associations": AssociationsParams,
+}
+
+
+@dataclass
 class AgreementConfig:
-    """A named set of agreement rules, each built from config with ``_target_``."""
+    """A named set of agreement rules: config name -> the rule's parameters (a :class:`RuleParams`, with ``_target_``)."""
 
     name: str = MISSING
-    rules: dict[str, Any] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)  # typed per rule by its schema (OmegaConf has no unions of dataclasses)
+
+
+@dataclass
+class LeversConfig:
+    """Policy levers the agreement presets read through interpolation (``${levers.rail_speed_kmh}``).
+
+    A sweep, an exploration or the dashboard moves them for every preset at once. Values and their
+    sources: ``configs/config.yaml``. The rules that read them bound them further (``max_speed_kmh``,
+    ``max_share_of_source_gdp``, ``max_share_of_source_talent``, the horizon).
+    """
+
+    rail_speed_kmh: float = MISSING  # design speed of the agreement's rail line (km/h)
+    rail_opening_quarter: int = MISSING  # the quarter (step) the line opens
+    investment_budget: float = MISSING  # a year: 亿元 in data regions, numeraire units in theory regions
+    exchange_quota: float = MISSING  # people seconded a year, each way
 
 
 @dataclass
@@ -225,18 +391,51 @@ class CoopsimConfig:
     region: RegionConfig = MISSING
     economy: EconomyConfig = MISSING
     agreement: AgreementConfig = MISSING
-    levers: dict[str, Any] = field(default_factory=dict)  # policy levers that agreement presets read
+    levers: LeversConfig = field(default_factory=LeversConfig)  # policy levers that agreement presets read
     experiment: str | None = None
     exploration: Any = None  # an exploration's typed declaration (coopsim.exploration.spec); read by coopsim-explore, not by a run
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore (``defaults: [coopsim_schema, ...]``)."""
+    """Register the schemas with Hydra's ConfigStore.
+
+    ``coopsim_schema`` types the whole run (``defaults: [coopsim_schema, ...]`` in ``config.yaml``);
+    ``rule_schema/<name>`` types one rule's parameters (:data:`RULE_SCHEMAS`), placed by a preset's
+    defaults list at its rule: ``- /rule_schema/rail@rules.rail``.
+    """
     cs = ConfigStore.instance()
     cs.store(name="coopsim_schema", node=CoopsimConfig)
+    for name, node in RULE_SCHEMAS.items():
+        cs.store(group="rule_schema", name=name, node=node)
+
+
+def rule_params(node: DictConfig, params_type: type[RuleParams], path: str) -> RuleParams:
+    """A rule's config node as its typed parameters (a ``params_type`` instance), checked; or a ConfigError naming the field.
+
+    A node composed with its schema (``rule_schema/<name>``) is typed already; any other (a rule
+    added on the command line, a preset without the schema) is typed here. An unknown or missing
+    field, a value of the wrong type or a node typed for another rule fails naming
+    ``<path>.<field>``; then :meth:`RuleParams.validate` checks the values that need no model.
+    """
+    fields = [f.name for f in dataclasses.fields(params_type) if f.name != "_target_"]
+    try:
+        values = OmegaConf.to_container(node, resolve=True, throw_on_missing=True)
+        params = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(params_type), values))
+    except OmegaConfBaseException as error:
+        key = str(error.full_key or "")
+        where = key if key.startswith(path) else f"{path}.{key}" if key else path
+        if isinstance(error, ConfigKeyError):
+            fail(where, f"one of the parameters of {params_type.__name__} {fields}", key.rsplit(".", 1)[-1])
+        if isinstance(error, MissingMandatoryValue):
+            raise ConfigError(f"{where}: expected a value ({params_type.__name__} has no default), got none") from error
+        message = str(error.msg).splitlines()[0] if error.msg else type(error).__name__
+        raise ConfigError(f"{where}: {message}") from error
+    params.validate(path)
+    return params
 
 
 TRANSPORT_MODES = ("road", "rail", "hsr")
+RAIL_MODES = ("hsr", "rail")  # the modes a rail rule's line can add: people only, or people and goods
 LABOUR_CHOICES = ("logit", "pairwise")
 TRADE_NETWORKS = ("freight", "passenger")
 UTILITY_WAGES = ("earned", "free_entry")  # free_entry: the talent wage at which a mean entrant breaks even
@@ -244,9 +443,14 @@ MAX_STEPS = 4000  # quarters: a thousand years; the textbook limits need 600, sc
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
 
+def fail(path: str, expected: str, value: Any) -> NoReturn:
+    """Raise a :class:`ConfigError` ``<path>: expected <expected>, got <value>``: the one form of every config message."""
+    raise ConfigError(f"{path}: expected {expected}, got {value!r}")
+
+
 def _require(condition: bool, path: str, expected: str, value: Any) -> None:
     if not condition:
-        raise ConfigError(f"{path}: expected {expected}, got {value!r}")
+        fail(path, expected, value)
 
 
 def _share(value: float, path: str) -> None:
@@ -297,6 +501,25 @@ def validate(cfg: CoopsimConfig) -> None:
     _require(cfg.seed >= 0, "seed", "a non-negative integer", cfg.seed)
     _validate_economy(cfg.economy)
     _validate_region(cfg.region, cfg.economy)
+    _validate_levers(cfg.levers)
+
+
+def _validate_levers(levers: LeversConfig) -> None:
+    """Signs only: the rules that read a lever bound it further, and a lever no rule reads is harmless."""
+    _require(
+        isinstance(levers.rail_speed_kmh, (int, float)) and levers.rail_speed_kmh > 0,
+        "levers.rail_speed_kmh",
+        "a design speed > 0 km/h (the rail rule's max_speed_kmh bounds it)",
+        levers.rail_speed_kmh,
+    )
+    _require(
+        levers.rail_opening_quarter >= 1,
+        "levers.rail_opening_quarter",
+        "a quarter >= 1 (step 0 is the initial state)",
+        levers.rail_opening_quarter,
+    )
+    _non_negative(levers.investment_budget, "levers.investment_budget")
+    _non_negative(levers.exchange_quota, "levers.exchange_quota")
 
 
 def _validate_economy(eco: EconomyConfig) -> None:

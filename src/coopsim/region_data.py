@@ -29,6 +29,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from coopsim.config import TRANSPORT_MODES
+
 DATA_PACKAGE = "coopsim.data"
 CITIES_FILE = "guangdong_cities.csv"
 CITIES_SOURCES_FILE = "guangdong_cities_SOURCES.md"
@@ -39,7 +41,6 @@ CITY_STATUSES = frozenset({"verified", "secondary", "low_authority", "derived", 
 # Links may also be planned projects, which are never part of the network (guangdong_links_SOURCES.md, "Columns").
 LINK_STATUSES = CITY_STATUSES | {"planned"}
 PLANNED = "planned"
-LINK_MODES = ("road", "rail", "hsr")
 
 # Bounding box of Guangdong province in degrees (its mainland, Nan'ao island and the Leizhou peninsula lie inside):
 # a coordinate outside it is a typo or a swapped lat/lon.
@@ -530,7 +531,7 @@ def load_links(path: str | Path | None = None, cities: Iterable[CityRecord] | No
     """Read and check a links table; by default the packaged ``guangdong_links.csv`` (see ``guangdong_links_SOURCES.md``).
 
     ``cities`` are the known cities (default: :func:`load_cities` of the packaged table). Checks: every column of
-    :data:`LINK_COLUMNS` is present; ``a`` and ``b`` are known and different; ``mode`` is in :data:`LINK_MODES`; ``minutes``
+    :data:`LINK_COLUMNS` is present; ``a`` and ``b`` are known and different; ``mode`` is in :data:`TRANSPORT_MODES`; ``minutes``
     and ``km`` are numbers > 0; ``speed_kmh`` is empty or > 0 and, when given, ``minutes == km / speed_kmh * 60`` to
     +- 0.5 min; ``opened`` is empty or an ISO date YYYY-MM-DD; ``status`` is in :data:`LINK_STATUSES`; no two rows share
     pair, mode and opening date. Raises :class:`DataError` naming file, row and field.
@@ -548,7 +549,7 @@ def load_links(path: str | Path | None = None, cities: Iterable[CityRecord] | No
                 raise row.error(field, f"one of the {len(known)} known cities", name)
         if a == b:
             raise row.error("b", f"a city other than a = {a!r}", b)
-        mode = row.choice("mode", LINK_MODES)
+        mode = row.choice("mode", TRANSPORT_MODES)
         minutes = row.number("minutes", strict=True)
         km = row.number("km", strict=True)
         speed = row.number("speed_kmh", strict=True, allow_empty=True)

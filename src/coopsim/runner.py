@@ -18,11 +18,12 @@ import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from hydra.utils import instantiate
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from coopsim.calibration import calibration_report, calibration_summary, format_report
-from coopsim.config import ConfigError, CoopsimConfig, register_configs, validate
+from coopsim.config import ConfigError, CoopsimConfig, RuleParams, register_configs, rule_params, validate
 from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
 from coopsim.region import region_inputs
@@ -63,8 +64,17 @@ def compose_config(*overrides: str) -> DictConfig:
 
 
 def typed_config(cfg: DictConfig) -> CoopsimConfig:
-    """Convert a composed config into the typed schema (dataclasses), validating it."""
-    typed = OmegaConf.to_object(cfg) if not isinstance(cfg, CoopsimConfig) else cfg
+    """Convert a composed config into the typed schema (dataclasses), validating it.
+
+    OmegaConf's own refusals (a value of the wrong type, an interpolation to nothing) become a :class:`ConfigError`
+    naming the field, as the project's checks do.
+    """
+    try:
+        typed = OmegaConf.to_object(cfg) if not isinstance(cfg, CoopsimConfig) else cfg
+    except OmegaConfBaseException as error:
+        field = getattr(error, "full_key", None) or "config"
+        reason = getattr(error, "msg", None) or str(error)
+        raise ConfigError(f"{field}: {reason.splitlines()[0]}") from error
     validate(typed)
     return typed
 
@@ -76,16 +86,29 @@ def build_model(cfg: DictConfig) -> RegionalEconomy:
 
 
 def build_rules(cfg: DictConfig) -> dict:
-    """Instantiate the agreement's rules from their ``_target_`` configs, keyed by their config name."""
+    """Build the agreement's rules, keyed by their config name: each ``_target_`` class with its typed, checked parameters.
+
+    ``_target_`` names the rule class (a :class:`coopsim.rules.base.AgreementRule`); the class's
+    ``params_type`` (a :class:`coopsim.config.RuleParams` dataclass) types the rest of the node
+    (:func:`coopsim.config.rule_params`): an unknown, missing or wrongly typed field, or a value that
+    needs no model to be refused (a negative budget, a share above 1), is a ConfigError naming
+    ``agreement.rules.<key>.<field>``, before any model is built. The rule checks the rest when the
+    model binds it.
+    """
     rules = {}
     for key, rule_cfg in (cfg.agreement.rules or {}).items():
         path = f"agreement.rules.{key}"
-        if "_target_" not in rule_cfg:
+        target = rule_cfg.get("_target_") if isinstance(rule_cfg, DictConfig) else None
+        if not target:
             raise ConfigError(f"{path}._target_: expected the rule's class, e.g. coopsim.rules.rail.RailConnectivity, got nothing")
         try:
-            rules[key] = instantiate(rule_cfg)
-        except Exception as error:  # Hydra wraps the constructor's TypeError (unknown or missing parameter)
-            raise ConfigError(f"{path}: cannot build the rule: {error}") from error
+            rule_class = get_class(target)
+        except Exception as error:  # Hydra's message says why the class cannot be imported
+            raise ConfigError(f"{path}._target_: expected an agreement rule's class, got {target!r}: {error}") from error
+        params_type = getattr(rule_class, "params_type", None)
+        if not (isinstance(params_type, type) and issubclass(params_type, RuleParams)):
+            raise ConfigError(f"{path}._target_: expected an agreement rule's class (with a params_type), got {target!r}")
+        rules[key] = rule_class(rule_params(rule_cfg, params_type, path))
     return rules
 
 

@@ -75,7 +75,7 @@ def test_bad_rail_config_fails_before_the_run_naming_the_field(override, field):
 
 
 def test_unknown_rule_parameter_named():
-    with pytest.raises(ConfigError, match="agreement.rules.rail"):
+    with pytest.raises(ConfigError, match=r"^agreement.rules.rail.colour: expected one of the parameters of RailParams"):
         build_model(compose_config("agreement=rail", "+agreement.rules.rail.colour=red"))
 
 

@@ -76,7 +76,8 @@ def test_host_learning_raises_host_productivity():
         ("agreement.rules.talent.host=Shenzhen", "agreement.rules.talent.host"),
         ("agreement.rules.talent.end_quarter=0", "agreement.rules.talent.end_quarter"),
         ("agreement.rules.talent.duration_quarters=0", "agreement.rules.talent.duration_quarters"),
-        ("levers.exchange_quota=-5", "agreement.rules.talent.annual_quota"),
+        ("agreement.rules.talent.annual_quota=-5", "agreement.rules.talent.annual_quota"),
+        ("levers.exchange_quota=-5", "levers.exchange_quota"),  # the lever itself, before the rule that reads it
     ],
 )
 def test_bad_exchange_config_fails_naming_the_field(override, field):

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from coopsim.config import ConfigError
 from coopsim.indicators import INDICATORS
@@ -538,12 +539,12 @@ def _refusal(
         return None, error
     for key, base in bases.items():
         variant = copy.deepcopy(base)
-        for path, value in settings.items():
-            set_value(variant, path, value)
         try:
+            for path, value in settings.items():
+                set_value(variant, path, value)  # a rule's typed field refuses a value of the wrong type here
             for rule_key, rule in build_rules(variant).items():
                 rule.bind(model, f"agreement.rules.{rule_key}")
-        except ConfigError as error:
+        except (ConfigError, OmegaConfBaseException) as error:
             return ", ".join(f"{p}={v}" for p, v in key) or "as composed", error
     return None
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from coopsim.agents.association import IndustryAssociation
+from coopsim.config import AssociationsParams
 from coopsim.rules.base import AgreementRule
 
 
 class IndustryAssociationRole(AgreementRule):
     """Create an industry association and give it its agreement role.
 
-    Parameters (units):
+    Parameters (:class:`coopsim.config.AssociationsParams`; units):
         name: the association's name.
         sector: the sector it organises (members are enterprises of this sector in ``home_city``).
         home_city: where it is based (the core).
@@ -30,55 +31,32 @@ class IndustryAssociationRole(AgreementRule):
     served per city) each quarter it acts.
     """
 
-    def __init__(
-        self,
-        name: str,
-        sector: str,
-        home_city: str,
-        partner_cities: list[str],
-        membership_rate: float,
-        brokering_discount: float,
-        chain_targeting: bool,
-        design_sector: str,
-        design_capacity: int,
-        design_uplift: float,
-        start_quarter: int,
-    ) -> None:
-        self.name = name
-        self.sector = sector
-        self.home_city = home_city
-        self.partner_cities = list(partner_cities)
-        self.membership_rate = membership_rate
-        self.brokering_discount = brokering_discount
-        self.chain_targeting = chain_targeting
-        self.design_sector = design_sector
-        self.design_capacity = design_capacity
-        self.design_uplift = design_uplift
-        self.start_quarter = start_quarter
+    params_type = AssociationsParams
+    params: AssociationsParams
+
+    def __init__(self, params: AssociationsParams) -> None:
+        super().__init__(params)
         self.association: IndustryAssociation | None = None
 
     def check(self, model) -> None:
-        self.sector_id = self.sector_index(model, "sector", self.sector)
-        self.home_id = self.city_index(model, "home_city", self.home_city)
-        self.partner_ids = [self.city_index(model, f"partner_cities[{k}]", c) for k, c in enumerate(self.partner_cities)]
-        if not self.partner_ids:
-            self.fail("partner_cities", "at least one partner city", self.partner_cities)
-        self.check_share("membership_rate", self.membership_rate)
-        self.check_share("brokering_discount", self.brokering_discount)
-        self.design_sector_id = self.sector_index(model, "design_sector", self.design_sector)
-        if not (isinstance(self.design_capacity, int) and self.design_capacity >= 0):
-            self.fail("design_capacity", "a count of enterprises >= 0", self.design_capacity)
-        self.check_non_negative("design_uplift", self.design_uplift)
-        self.check_quarter(model, "start_quarter", self.start_quarter)
+        """Sectors and cities of the model, a start within the horizon (the rest: :meth:`AssociationsParams.validate`)."""
+        p = self.params
+        self.sector_id = self.sector_index(model, "sector", p.sector)
+        self.home_id = self.city_index(model, "home_city", p.home_city)
+        self.partner_ids = [self.city_index(model, f"partner_cities[{k}]", c) for k, c in enumerate(p.partner_cities)]
+        self.design_sector_id = self.sector_index(model, "design_sector", p.design_sector)
+        self.check_quarter(model, "start_quarter", p.start_quarter)
 
     def apply(self, model) -> None:
-        if model.steps < self.start_quarter:
+        """From the start quarter: create the association once, recruit, set whom it brokers for, serve "design+"."""
+        p = self.params
+        if model.steps < p.start_quarter:
             return
         if self.association is None:
-            self.association = model.add_association(self.name, self.sector_id, self.home_id, self.partner_ids, 0.0)
+            self.association = model.add_association(p.name, self.sector_id, self.home_id, self.partner_ids, 0.0)
         association = self.association
-        association.recruit(self.rng(model), self.membership_rate)
-        association.brokering_discount = self.brokering_discount
+        association.recruit(self.rng(model), p.membership_rate)
+        association.brokering_discount = p.brokering_discount
         association.partner_cities = self._brokered_partners(model)
         members = association.member_rows
         model.record_flow("association_members", model.enterprises.city[members], np.ones(len(members)))
@@ -86,7 +64,7 @@ class IndustryAssociationRole(AgreementRule):
 
     def _brokered_partners(self, model) -> list[int]:
         """Partners whose link in the sector's chain is weak (all partners without chain targeting)."""
-        if not self.chain_targeting:
+        if not self.params.chain_targeting:
             return self.partner_ids
         counts = model.enterprise_counts  # (S, K)
         region_share = counts[self.sector_id].sum() / max(counts.sum(), 1e-300)
@@ -98,11 +76,12 @@ class IndustryAssociationRole(AgreementRule):
         return weak
 
     def _serve_design(self, model) -> None:
-        if self.design_capacity == 0 or self.design_uplift == 0:
+        p = self.params
+        if p.design_capacity == 0 or p.design_uplift == 0:
             return
         pop = model.enterprises
         rows = pop.rows
         eligible = rows[(pop.sector[rows] == self.design_sector_id) & np.isin(pop.city[rows], self.partner_ids)]
-        served = self.rng(model).permutation(eligible)[: self.design_capacity]
-        pop.column("productivity")[served] *= 1.0 + self.design_uplift
+        served = self.rng(model).permutation(eligible)[: p.design_capacity]
+        pop.column("productivity")[served] *= 1.0 + p.design_uplift
         model.record_flow("design_served", pop.city[served], np.ones(len(served)))

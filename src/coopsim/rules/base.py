@@ -1,24 +1,48 @@
 """The interface every agreement rule follows.
 
-A rule is built from config (``_target_``) with its parameters, bound to a model before the
-run (where it checks its parameters against the region and the horizon, failing with a
-message that names the field), and then acts once per quarter through :meth:`apply`. It
-records what it moved in the model's per-quarter flows (``model.record_flow``), so that
-money, people and minutes are accounted and testable. Each rule draws random numbers only
-from its own stream, so adding or removing a rule leaves every other draw unchanged.
+A rule is a class with typed parameters: ``params_type``, a dataclass of :mod:`coopsim.config`
+(:class:`~coopsim.config.RuleParams`), types and checks the rule's config node, and the rule is built
+with the checked parameters (``RailConnectivity(params)``; :func:`coopsim.runner.build_rules` reads
+``_target_`` for the class). It is then bound to a model before the run, where it checks what needs
+the model (cities of the region, sectors of the economy, quarters within the horizon, bounds
+relative to a city), failing with a message that names the field, and acts once per quarter
+through :meth:`apply`. It records what it moved in the model's per-quarter flows
+(``model.record_flow``), so that money, people and minutes are accounted and testable. Each rule
+draws random numbers only from its own stream, so adding or removing a rule leaves every other draw
+unchanged.
 """
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NoReturn
+
 import numpy as np
 
-from coopsim.config import ConfigError
+from coopsim.config import RuleParams, fail
 
 
 class AgreementRule:
-    """Base class of agreement rules: ``bind`` once, then ``apply`` each quarter."""
+    """Base class of agreement rules: built with its parameters, ``bind`` once, then ``apply`` each quarter.
 
+    The parameters are ``self.params``; each also reads as an attribute of the rule
+    (``rule.opening_quarter`` is ``rule.params.opening_quarter``), as the model, the dashboard and
+    the tests read them.
+    """
+
+    params_type: ClassVar[type[RuleParams]] = RuleParams
     path: str = "agreement.rules.?"
+
+    def __init__(self, params: RuleParams) -> None:
+        if not isinstance(params, self.params_type):
+            raise TypeError(f"{type(self).__name__}: expected {self.params_type.__name__}, got {type(params).__name__}")
+        self.params = params
+
+    def __getattr__(self, name: str) -> Any:
+        """A parameter read as an attribute (called only when the rule itself has no attribute ``name``)."""
+        params = self.__dict__.get("params")  # not self.params: copies and unpickling call this before __init__ has run
+        if params is not None and name in params.__dataclass_fields__:
+            return getattr(params, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def bind(self, model, path: str) -> None:
         """Attach to a model: remember the config path for messages, then check parameters."""
@@ -33,9 +57,9 @@ class AgreementRule:
         raise NotImplementedError
 
     # ----- helpers for subclasses ---------------------------------------------------------
-    def fail(self, field: str, expected: str, got) -> None:
-        """Raise a :class:`ConfigError` naming ``<path>.<field>``."""
-        raise ConfigError(f"{self.path}.{field}: expected {expected}, got {got!r}")
+    def fail(self, field: str, expected: str, got) -> NoReturn:
+        """Raise a :class:`~coopsim.config.ConfigError` naming ``<path>.<field>``."""
+        fail(f"{self.path}.{field}", expected, got)
 
     def city_index(self, model, field: str, name: str) -> int:
         """Index of a city of the region, or a ConfigError naming the field."""
@@ -63,16 +87,6 @@ class AgreementRule:
         if name not in model.sector_names:
             self.fail(field, f"a sector of the economy {model.sector_names}", name)
         return model.sector_names.index(name)
-
-    def check_non_negative(self, field: str, value: float) -> None:
-        """Fail unless ``value`` is a finite number >= 0."""
-        if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
-            self.fail(field, "a finite value >= 0", value)
-
-    def check_share(self, field: str, value: float) -> None:
-        """Fail unless ``value`` is in [0, 1]."""
-        if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-            self.fail(field, "a share in [0, 1]", value)
 
     def check_quarter(self, model, field: str, quarter: int) -> None:
         """Fail unless ``quarter`` is a step of the run (1..steps; step 0 is the initial state)."""

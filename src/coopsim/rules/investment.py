@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from coopsim.config import InvestmentParams
+from coopsim.region import QUARTERS_PER_YEAR
 from coopsim.rules.base import AgreementRule
-
-QUARTERS_PER_YEAR = 4
 
 
 class InvestmentFlows(AgreementRule):
     """Move money from a source city to a target city each quarter and turn it into enterprises there.
 
-    Parameters (units):
+    Parameters (:class:`coopsim.config.InvestmentParams`; units):
         source, target: city names (the core and the partner).
         annual_budget: money invested per year, in 100 million yuan (亿元) for data regions
             (converted with the model's numeraire per 亿元 at step 0), numeraire units otherwise.
@@ -38,60 +38,37 @@ class InvestmentFlows(AgreementRule):
     flow back there.
     """
 
-    def __init__(
-        self,
-        source: str,
-        target: str,
-        annual_budget: float,
-        transaction_cost_share: float,
-        capital_per_enterprise: float,
-        park_capacity: int,
-        target_sectors: list[str],
-        relocation_share: float,
-        start_quarter: int,
-        end_quarter: int | None,
-        max_share_of_source_gdp: float,
-    ) -> None:
-        self.source, self.target = source, target
-        self.max_share_of_source_gdp = max_share_of_source_gdp
-        self.annual_budget = annual_budget
-        self.transaction_cost_share = transaction_cost_share
-        self.capital_per_enterprise = capital_per_enterprise
-        self.park_capacity = park_capacity
-        self.target_sectors = list(target_sectors)
-        self.relocation_share = relocation_share
-        self.start_quarter, self.end_quarter = start_quarter, end_quarter
+    params_type = InvestmentParams
+    params: InvestmentParams
+
+    def __init__(self, params: InvestmentParams) -> None:
+        super().__init__(params)
         self.placed = 0
         self.placed_uids: list[int] = []  # enterprises the rule placed (relocated, branched or new)
         self.unplaced_money = 0.0
 
     def check(self, model) -> None:
-        self.source_index, self.target_index = self.city_pair(model, "source", self.source, "target", self.target)
-        self.check_non_negative("annual_budget", self.annual_budget)
-        self.check_share("max_share_of_source_gdp", self.max_share_of_source_gdp)
-        source_gdp = QUARTERS_PER_YEAR * model.recorder.last("gdp")[self.source_index] / model.numeraire_per_budget_unit
-        bound = self.max_share_of_source_gdp * source_gdp
-        if self.annual_budget > bound:
-            self.fail(
-                "annual_budget", f"at most {bound:.4g} a year ({self.max_share_of_source_gdp:g} of {self.source}'s GDP)", self.annual_budget
-            )
-        self.check_share("transaction_cost_share", self.transaction_cost_share)
-        if not (isinstance(self.capital_per_enterprise, (int, float)) and self.capital_per_enterprise > 0):
-            self.fail("capital_per_enterprise", "a capital > 0", self.capital_per_enterprise)
-        if not (isinstance(self.park_capacity, int) and self.park_capacity >= 0):
-            self.fail("park_capacity", "a count of enterprises >= 0", self.park_capacity)
-        if not self.target_sectors:
-            self.fail("target_sectors", "at least one sector", self.target_sectors)
-        self.sector_indices = [self.sector_index(model, f"target_sectors[{k}]", s) for k, s in enumerate(self.target_sectors)]
-        self.check_share("relocation_share", self.relocation_share)
-        self.check_period(model, self.start_quarter, self.end_quarter)
+        """Two different cities and sectors of the model, a budget within its bound, a period within the horizon.
+
+        The values that need no model are checked before (:meth:`InvestmentParams.validate`).
+        """
+        p = self.params
+        self.source_index, self.target_index = self.city_pair(model, "source", p.source, "target", p.target)
+        source_gdp = QUARTERS_PER_YEAR * model.quarterly_gdp()[self.source_index] / model.numeraire_per_budget_unit
+        bound = p.max_share_of_source_gdp * source_gdp
+        if p.annual_budget > bound:
+            self.fail("annual_budget", f"at most {bound:.4g} a year ({p.max_share_of_source_gdp:g} of {p.source}'s GDP)", p.annual_budget)
+        self.sector_indices = [self.sector_index(model, f"target_sectors[{k}]", s) for k, s in enumerate(p.target_sectors)]
+        self.check_period(model, p.start_quarter, p.end_quarter)
 
     def apply(self, model) -> None:
-        if not self.active(model, self.start_quarter, self.end_quarter) or self.annual_budget == 0:
+        """Spend a quarter of the budget: money out of the source, capital built in the target, enterprises placed."""
+        p = self.params
+        if not self.active(model, p.start_quarter, p.end_quarter) or p.annual_budget == 0:
             return
         to_numeraire = model.numeraire_per_budget_unit
-        spend = self.annual_budget / QUARTERS_PER_YEAR
-        cost = spend * self.transaction_cost_share
+        spend = p.annual_budget / QUARTERS_PER_YEAR
+        cost = spend * p.transaction_cost_share
         arriving = spend - cost
         model.record_flow("investment_out", [self.source_index], [spend])
         model.record_flow("investment_in", [self.target_index], [arriving])
@@ -103,9 +80,10 @@ class InvestmentFlows(AgreementRule):
         self._place_enterprises(model)
 
     def _place_enterprises(self, model) -> None:
+        p = self.params
         rng = self.rng(model)
-        while self.unplaced_money >= self.capital_per_enterprise and self.placed < self.park_capacity:
-            self.unplaced_money -= self.capital_per_enterprise
+        while self.unplaced_money >= p.capital_per_enterprise and self.placed < p.park_capacity:
+            self.unplaced_money -= p.capital_per_enterprise
             self.placed += 1
             sector = self.sector_indices[rng.integers(len(self.sector_indices))]
             pop = model.enterprises
@@ -115,7 +93,7 @@ class InvestmentFlows(AgreementRule):
                 row = model.place_enterprise(self.target_index, sector, self.source_index, rng)
             else:
                 parent = candidates[rng.integers(len(candidates))]
-                if rng.random() < self.relocation_share:
+                if rng.random() < p.relocation_share:
                     model.relocate_enterprises(np.array([parent]), np.array([self.target_index]))
                     row = int(parent)
                 else:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from coopsim.config import TalentParams
+from coopsim.region import QUARTERS_PER_YEAR
 from coopsim.rules.base import AgreementRule
-
-QUARTERS_PER_YEAR = 4
 
 
 class TalentExchange(AgreementRule):
     """Second talent from one city to another for a while, and bring them back.
 
-    Parameters (units):
+    Parameters (:class:`coopsim.config.TalentParams`; units):
         origin, host: city names; with ``two_way`` the same quota also goes from host to origin.
         annual_quota: people sent per year (each way).
         duration_quarters: quarters a secondment lasts.
@@ -31,60 +31,40 @@ class TalentExchange(AgreementRule):
     flows, kept out of migration while seconded, and moved back at the end.
     """
 
-    def __init__(
-        self,
-        origin: str,
-        host: str,
-        two_way: bool,
-        annual_quota: float,
-        duration_quarters: int,
-        return_share: float,
-        host_productivity_effect: float,
-        return_productivity_effect: float,
-        start_quarter: int,
-        end_quarter: int | None,
-        max_share_of_source_talent: float,
-    ) -> None:
-        self.origin, self.host, self.two_way = origin, host, two_way
-        self.max_share_of_source_talent = max_share_of_source_talent
-        self.annual_quota = annual_quota
-        self.duration_quarters = duration_quarters
-        self.return_share = return_share
-        self.host_productivity_effect = host_productivity_effect
-        self.return_productivity_effect = return_productivity_effect
-        self.start_quarter, self.end_quarter = start_quarter, end_quarter
+    params_type = TalentParams
+    params: TalentParams
 
     def check(self, model) -> None:
-        self.origin_index, self.host_index = self.city_pair(model, "origin", self.origin, "host", self.host)
-        self.check_non_negative("annual_quota", self.annual_quota)
-        self.check_share("max_share_of_source_talent", self.max_share_of_source_talent)
+        """Two different cities of the model, a quota within each sending city's bound, a period within the horizon.
+
+        The values that need no model are checked before (:meth:`TalentParams.validate`).
+        """
+        p = self.params
+        self.origin_index, self.host_index = self.city_pair(model, "origin", p.origin, "host", p.host)
         talent = model.talent_per_city()
         for source, _ in self.directions():
-            bound = self.max_share_of_source_talent * talent[source]
-            if self.annual_quota > bound:
+            bound = p.max_share_of_source_talent * talent[source]
+            if p.annual_quota > bound:
                 name = model.region.city_names[source]
                 self.fail(
                     "annual_quota",
-                    f"at most {bound:.0f} people a year ({self.max_share_of_source_talent:g} of {name}'s talent)",
-                    self.annual_quota,
+                    f"at most {bound:.0f} people a year ({p.max_share_of_source_talent:g} of {name}'s talent)",
+                    p.annual_quota,
                 )
-        if not (isinstance(self.duration_quarters, int) and self.duration_quarters >= 1):
-            self.fail("duration_quarters", "at least 1 quarter", self.duration_quarters)
-        self.check_share("return_share", self.return_share)
-        self.check_non_negative("host_productivity_effect", self.host_productivity_effect)
-        self.check_non_negative("return_productivity_effect", self.return_productivity_effect)
-        self.check_period(model, self.start_quarter, self.end_quarter)
+        self.check_period(model, p.start_quarter, p.end_quarter)
 
     def directions(self) -> list[tuple[int, int]]:
         """(from, to) city pairs the quota flows along."""
         pairs = [(self.origin_index, self.host_index)]
-        return pairs + [(self.host_index, self.origin_index)] if self.two_way else pairs
+        return pairs + [(self.host_index, self.origin_index)] if self.params.two_way else pairs
 
     def apply(self, model) -> None:
-        if self.annual_quota == 0:
+        """End the secondments due, start this quarter's (in the period), and let hosts learn from the secondees."""
+        p = self.params
+        if p.annual_quota == 0:
             return
         self._finish_secondments(model)
-        if self.active(model, self.start_quarter, self.end_quarter):
+        if self.active(model, p.start_quarter, p.end_quarter):
             for source, destination in self.directions():
                 self._second(model, source, destination)
         self._host_learning(model)
@@ -94,7 +74,7 @@ class TalentExchange(AgreementRule):
         rows = pop.rows
         eligible = rows[(pop.city[rows] == source) & (pop.exchange_until[rows] < 0)]
         eligible = eligible[self.rng(model).permutation(len(eligible))]
-        quota = self.annual_quota / QUARTERS_PER_YEAR
+        quota = self.params.annual_quota / QUARTERS_PER_YEAR
         cumulative = np.cumsum(pop.size[eligible])
         whole = eligible[cumulative <= quota]
         chosen = list(whole)
@@ -105,7 +85,7 @@ class TalentExchange(AgreementRule):
         if len(chosen) == 0:
             return
         until = pop.column("exchange_until")
-        until[chosen] = model.steps + self.duration_quarters
+        until[chosen] = model.steps + self.params.duration_quarters
         pop.column("exchange_origin")[chosen] = source
         model.move_talent(chosen, destination, "exchange")
 
@@ -116,14 +96,14 @@ class TalentExchange(AgreementRule):
         if len(ending) == 0:
             return
         until, origin = pop.column("exchange_until"), pop.column("exchange_origin")
-        returning = ending[self.rng(model).random(len(ending)) < self.return_share]
+        returning = ending[self.rng(model).random(len(ending)) < self.params.return_share]
         staying = np.setdiff1d(ending, returning)
         pop.column("home_city")[staying] = pop.city[staying]
         for home in np.unique(origin[returning]):
             group = returning[origin[returning] == home]
             share = pop.size[group].sum() / max(model.talent_per_city()[home], 1e-300)
             model.move_talent(group, int(home), "exchange")
-            model.boost_productivity(int(home), self.return_productivity_effect * share)
+            model.boost_productivity(int(home), self.params.return_productivity_effect * share)
         until[ending] = -1
         origin[ending] = -1
 
@@ -134,4 +114,4 @@ class TalentExchange(AgreementRule):
         seconded = rows[(pop.exchange_until[rows] >= 0) & np.isin(pop.exchange_origin[rows], mine) & np.isin(pop.city[rows], mine)]
         for host in np.unique(pop.city[seconded]):
             share = pop.size[seconded[pop.city[seconded] == host]].sum() / max(model.talent_per_city()[host], 1e-300)
-            model.boost_productivity(int(host), self.host_productivity_effect * share)
+            model.boost_productivity(int(host), self.params.host_productivity_effect * share)
