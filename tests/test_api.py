@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from coopsim import api
 
@@ -31,6 +32,41 @@ def test_in_process_sweep_pairs_scenarios_and_is_independent_of_processes():
     assert sorted(runs["scenario"].unique()) == ["agreement=none", "agreement=talent"]
     effects = api.effects(runs, metrics, "talent_share", "Shantou")
     assert effects["scenario"].tolist() == ["agreement=talent"] and effects["seeds"].iloc[0] == 2
-    # the exchange moves people into Shantou and out: its talent share changes against no agreement
-    exchanged = metrics.query("scenario == 'agreement=talent' and metric == 'exchange_in'")["value"].sum()
-    assert exchanged > 0
+    # the exchange is two-way with equal quotas (configs/agreement/talent.yaml): by quarter 4 each partner has sent and
+    # received four quarterly batches of its year's quota, none back yet from a year-long secondment ...
+    partners = metrics.query("scenario == 'agreement=talent' and city in ['Shantou', 'Shenzhen'] and step > 0")
+    exchanged = partners[partners["metric"].isin(["exchange_in", "exchange_out"])].groupby(["seed", "city", "metric"])["value"].sum()
+    assert exchanged.tolist() == [QUOTA] * 8
+    # ... so the talent share of Shantou is where it is without the agreement, to within one cohort choosing otherwise
+    assert abs(effects["effect"].iloc[0]) * talent_total(metrics) < COHORT
+
+
+QUOTA = 1000.0  # levers.exchange_quota: people a year each way
+COHORT = 500.0  # region.data.people_per_talent_agent of shenzhen_shantou
+
+
+def talent_total(metrics: pd.DataFrame) -> float:
+    """The region's talent (conserved: the same in every scenario, seed and quarter)."""
+    totals = metrics.query("metric == 'talent'").groupby(["scenario", "seed", "step"])["value"].sum()
+    assert totals.max() == pytest.approx(totals.min(), rel=1e-12)
+    return float(totals.iloc[0])
+
+
+def test_a_one_way_exchange_raises_the_hosts_talent_share_by_its_quota():
+    """Shenzhen seconds a year's quota to Shantou, nothing comes back before quarter 5: paired with the same seed and no
+    exchange (quota 0), Shantou's talent share at quarter 4 is up by the quota over the region's talent (secondees stay
+    put, so to within a cohort), Shenzhen's is down by at most the quota (migration may refill part of it)."""
+    runs, metrics = api.sweep(
+        {"levers.exchange_quota": [0, int(QUOTA)]},
+        "region=shenzhen_shantou",
+        "steps=4",
+        "agreement=talent",
+        "agreement.rules.talent.two_way=false",
+        seeds=range(2),
+    )
+    shares = metrics.query("step == 4 and metric == 'talent_share'").pivot_table(index=["seed", "city"], columns="scenario", values="value")
+    change = (shares["levers.exchange_quota=1000"] - shares["levers.exchange_quota=0"]) * talent_total(metrics)  # people
+    for seed in (0, 1):
+        assert QUOTA - COHORT < change[(seed, "Shantou")] < QUOTA + COHORT
+        assert -QUOTA - COHORT < change[(seed, "Shenzhen")] < 0
+        assert change.xs(seed, level="seed").sum() == pytest.approx(0.0, abs=1e-6)  # people moved, none made

@@ -14,7 +14,7 @@ import pytest
 import solara
 from matplotlib.figure import Figure
 
-from coopsim import dashboard
+from coopsim import dashboard, plots
 from coopsim.dashboard import AGREEMENTS, LEVER_FIELDS, REGIONS, DashboardModel
 from coopsim.runner import compose_config
 
@@ -27,27 +27,23 @@ def default_params() -> dict:
 
 
 @pytest.fixture()
-def stepped_model():
-    model = DashboardModel(region=FAST_REGION, rail_opening_quarter=2)
+def stepped_model(released):
+    model = released(DashboardModel(region=FAST_REGION, rail_opening_quarter=2))
     for _ in range(3):
         model.step()
-    yield model
-    model.release()
+    return model
 
 
-def test_builds_from_the_default_controls_and_steps():
-    model = DashboardModel(**default_params())
-    try:
-        assert (model.region_name, model.agreement) == ("guangdong", "deep_cooperation")
-        assert model.quarter == 0 and model.running
-        model.step()
-        model.step()
-        assert model.quarter == model.steps == model.simulation.steps == 2
-        frame = model.simulation.recorder.frame()
-        assert sorted(frame["step"].unique()) == [0, 1, 2]
-        assert {"gdp_share", "enterprise_share", "talent_share"} <= set(frame["metric"])
-    finally:
-        model.release()
+def test_builds_from_the_default_controls_and_steps(released):
+    model = released(DashboardModel(**default_params()))
+    assert (model.region_name, model.agreement) == ("guangdong", "deep_cooperation")
+    assert model.quarter == 0 and model.running
+    model.step()
+    model.step()
+    assert model.quarter == model.steps == model.simulation.steps == 2
+    frame = model.simulation.recorder.frame()
+    assert sorted(frame["step"].unique()) == [0, 1, 2]
+    assert {"gdp_share", "enterprise_share", "talent_share"} <= set(frame["metric"])
 
 
 def test_controls_start_at_the_configs_levers_and_cover_the_asked_ranges():
@@ -71,64 +67,54 @@ def test_controls_start_at_the_configs_levers_and_cover_the_asked_ranges():
     assert {params[name]["type"] for name in params} == {"Select", "SliderInt", "SliderFloat"}
 
 
-def test_levers_reach_the_rules_and_the_economy():
-    model = DashboardModel(
-        region=FAST_REGION,
-        agreement="deep_cooperation",
-        rail_speed_kmh=250,
-        rail_opening_quarter=5,
-        investment_budget=120,
-        exchange_quota=2500,
-        spillover_strength=0.1,
-        seed=3,
+def test_levers_reach_the_rules_and_the_economy(released):
+    model = released(
+        DashboardModel(
+            region=FAST_REGION,
+            agreement="deep_cooperation",
+            rail_speed_kmh=250,
+            rail_opening_quarter=5,
+            investment_budget=120,
+            exchange_quota=2500,
+            spillover_strength=0.1,
+            seed=3,
+        )
     )
-    try:
-        rules = model.simulation.rules
-        assert (rules["rail"].speed_kmh, rules["rail"].opening_quarter) == (250, 5)
-        assert rules["investment"].annual_budget == 120
-        assert rules["talent"].annual_quota == 2500
-        assert model.simulation.economy.knowledge.spillover_strength == pytest.approx(0.1)
-        assert model.cfg.seed == 3
-    finally:
-        model.release()
+    rules = model.simulation.rules
+    assert (rules["rail"].speed_kmh, rules["rail"].opening_quarter) == (250, 5)
+    assert rules["investment"].annual_budget == 120
+    assert rules["talent"].annual_quota == 2500
+    assert model.simulation.economy.knowledge.spillover_strength == pytest.approx(0.1)
+    assert model.cfg.seed == 3
 
 
-def test_a_faster_line_cuts_the_partners_travel_time_more():
+def test_a_faster_line_cuts_the_partners_travel_time_more(released):
     minutes = {}
     for speed in (200, 400):
-        model = DashboardModel(region=FAST_REGION, agreement="rail", rail_speed_kmh=speed, rail_opening_quarter=1)
-        try:
-            before = model.partner_core_minutes()
-            model.step()
-            minutes[speed] = model.partner_core_minutes()
-        finally:
-            model.release()
+        model = released(DashboardModel(region=FAST_REGION, agreement="rail", rail_speed_kmh=speed, rail_opening_quarter=1))
+        before = model.partner_core_minutes()
+        model.step()
+        minutes[speed] = model.partner_core_minutes()
         assert minutes[speed] < before
     assert minutes[400] < minutes[200]
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_every_region_builds_with_every_lever_acting(region):
+def test_every_region_builds_with_every_lever_acting(region, released):
     # the two textbook cities hold 2,000 talent each: the default quota (1,000 a year) is beyond the exchange's bound
     quota = 20.0 if region == "two_symmetric" else None
-    model = DashboardModel(region=region, agreement="deep_cooperation", rail_opening_quarter=1, exchange_quota=quota)
-    try:
-        model.step()
-        assert model.quarter == 1
-        assert model.partner_name != model.core_name
-    finally:
-        model.release()
+    model = released(DashboardModel(region=region, agreement="deep_cooperation", rail_opening_quarter=1, exchange_quota=quota))
+    model.step()
+    assert model.quarter == 1
+    assert model.partner_name != model.core_name
 
 
 @pytest.mark.parametrize("agreement", AGREEMENTS)
-def test_every_agreement_preset_builds(agreement):
-    model = DashboardModel(region=FAST_REGION, agreement=agreement)
-    try:
-        assert model.agreement == agreement
-        assert set(model.simulation.rules) <= {"rail", "investment", "talent", "associations"}
-        assert ("rail" in model.simulation.rules) == (agreement in ("rail", "deep_cooperation"))
-    finally:
-        model.release()
+def test_every_agreement_preset_builds(agreement, released):
+    model = released(DashboardModel(region=FAST_REGION, agreement=agreement))
+    assert model.agreement == agreement
+    assert set(model.simulation.rules) <= {"rail", "investment", "talent", "associations"}
+    assert ("rail" in model.simulation.rules) == (agreement in ("rail", "deep_cooperation"))
 
 
 def test_unknown_choices_fail_with_the_field_named():
@@ -138,20 +124,17 @@ def test_unknown_choices_fail_with_the_field_named():
         DashboardModel(agreement="alliance")
 
 
-def test_runs_stop_at_the_horizon():
-    model = DashboardModel(region=FAST_REGION, agreement="none")
-    try:
-        model.horizon = 2  # the config's 60 quarters, shortened for the test
-        model.step()
-        assert model.running
-        model.step()
-        assert not model.running
-        assert "Horizon reached" in dashboard.status_lines(model)[-1]
-        model.step()  # Play's worker thread may step once more after the horizon: nothing happens
-        assert model.quarter == 2 and not model.running
-        assert dashboard.status_lines(model)[0].startswith("Quarter 2 of 2")
-    finally:
-        model.release()
+def test_runs_stop_at_the_horizon(released):
+    model = released(DashboardModel(region=FAST_REGION, agreement="none"))
+    model.horizon = 2  # the config's 60 quarters, shortened for the test
+    model.step()
+    assert model.running
+    model.step()
+    assert not model.running
+    assert "Horizon reached" in dashboard.status_lines(model)[-1]
+    model.step()  # Play's worker thread may step once more after the horizon: nothing happens
+    assert model.quarter == 2 and not model.running
+    assert dashboard.status_lines(model)[0].startswith("Quarter 2 of 2")
 
 
 def test_a_discarded_model_releases_its_simulation():
@@ -191,7 +174,12 @@ def test_figures_show_the_current_quarter(stepped_model):
     (ax,) = region_map.get_axes()
     drawn = {artist.get_gid() for artist in ax.get_children() if artist.get_gid()}
     assert "link:hsr" in drawn
-    assert f"quarter {stepped_model.quarter}" in region_map.texts[0].get_text()
+    assert region_map.texts[0].get_text() == (stepped_model.calendar_quarter() or f"quarter {stepped_model.quarter}")
+    # marker areas keyed in 100 million yuan (the data region's GDP), the largest key the largest city's GDP
+    key = ax.get_legend()
+    assert key.get_title().get_text().startswith("GDP, 100 million yuan a year")
+    largest = stepped_model.simulation.recorder.last("gdp_100m_yuan").max()
+    assert key.get_texts()[0].get_text() == plots.compact_number(largest)
 
 
 def test_status_panel_reports_quarter_travel_time_and_levers(stepped_model):
@@ -199,16 +187,13 @@ def test_status_panel_reports_quarter_travel_time_and_levers(stepped_model):
     assert lines[0] == "Quarter 3 of 60 (2021 Q4)"
     assert f"travel time: {stepped_model.partner_core_minutes():.1f} min" in lines[1]
     assert "rail at 350 km/h from quarter 2" in lines[2]
-    assert any(line.startswith(f"{stepped_model.partner_name} now: gdp_share") for line in lines)
+    assert any(line.startswith(f"{stepped_model.partner_name} now: share of the region's GDP") for line in lines)
 
 
-def test_calendar_quarters_only_for_data_regions():
-    model = DashboardModel(region="two_symmetric", agreement="none")
-    try:
-        assert model.calendar_quarter() is None
-        assert dashboard.status_lines(model)[0] == "Quarter 0 of 60"
-    finally:
-        model.release()
+def test_calendar_quarters_only_for_data_regions(released):
+    model = released(DashboardModel(region="two_symmetric", agreement="none"))
+    assert model.calendar_quarter() is None
+    assert dashboard.status_lines(model)[0] == "Quarter 0 of 60"
 
 
 @pytest.mark.parametrize("component", dashboard.COMPONENTS, ids=lambda c: c.__name__)
@@ -261,49 +246,40 @@ def test_python_m_entry_point_is_solara_run(capsys):
     assert "Run a Solara app" in capsys.readouterr().out
 
 
-def test_a_quarter_waits_for_panels_reading_the_simulation():
+def test_a_quarter_waits_for_panels_reading_the_simulation(released):
     """Play steps in a worker thread while a moved control may re-render the panels: they never see half a quarter."""
-    model = DashboardModel(region=FAST_REGION, agreement="none")
-    try:
-        with model.lock:  # a panel is reading
-            worker = threading.Thread(target=model.step)
-            worker.start()
-            worker.join(timeout=0.5)
-            assert worker.is_alive() and model.quarter == 0
-        worker.join(timeout=30)
-        assert not worker.is_alive() and model.quarter == 1
-    finally:
-        model.release()
+    model = released(DashboardModel(region=FAST_REGION, agreement="none"))
+    with model.lock:  # a panel is reading
+        worker = threading.Thread(target=model.step)
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and model.quarter == 0
+    worker.join(timeout=30)
+    assert not worker.is_alive() and model.quarter == 1
 
 
-def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement():
+def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement(released):
     """The effect panel is the run against the no-agreement run with the same seed, stepped alongside: zero at the
     start, and the change since 2021 minus the baseline's own change afterwards."""
-    model = DashboardModel(region=FAST_REGION, agreement="investment")
-    try:
-        assert model.baseline is not None and model.baseline.cfg.agreement.name == "none"
-        for _ in range(4):
-            model.step()
-        assert model.baseline.steps == model.simulation.steps == 4
-        cities = [model.partner_name, model.core_name]
-        frames = model.simulation.recorder.frame(), model.baseline.recorder.frame()
-        effect, name = dashboard.effect_changes(*frames, cities, "gdp_share")
-        assert name == "gdp_share, % vs no agreement"
-        at_start = effect[effect["step"] == 0]["value"]
-        assert len(at_start) == 2 and np.allclose(at_start, 0.0)
-        partner = effect[(effect["step"] == 4) & (effect["city"] == model.partner_name)]["value"].item()
-        own = model.simulation.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
-        base = model.baseline.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
-        assert partner == pytest.approx((own / base - 1) * 100)
-        assert isinstance(dashboard.time_paths_figure(model), Figure)
-    finally:
-        model.release()
-    alone = DashboardModel(region=FAST_REGION, agreement="none")
-    try:
-        assert (
-            alone.baseline is None
-            and dashboard.effect_changes(alone.simulation.recorder.frame(), None, [alone.partner_name], "gdp_share")[0].empty
-        )
-        assert isinstance(dashboard.time_paths_figure(alone), Figure)
-    finally:
-        alone.release()
+    model = released(DashboardModel(region=FAST_REGION, agreement="investment"))
+    assert model.baseline is not None and model.baseline.cfg.agreement.name == "none"
+    for _ in range(4):
+        model.step()
+    assert model.baseline.steps == model.simulation.steps == 4
+    cities = [model.partner_name, model.core_name]
+    frames = model.simulation.recorder.frame(), model.baseline.recorder.frame()
+    effect, name = dashboard.effect_changes(*frames, cities, "gdp_share")
+    assert name == "gdp_share, % vs no agreement"
+    at_start = effect[effect["step"] == 0]["value"]
+    assert len(at_start) == 2 and np.allclose(at_start, 0.0)
+    partner = effect[(effect["step"] == 4) & (effect["city"] == model.partner_name)]["value"].item()
+    own = model.simulation.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
+    base = model.baseline.recorder.frame().query("metric == 'gdp_share' and step == 4 and city == @model.partner_name")["value"].item()
+    assert partner == pytest.approx((own / base - 1) * 100)
+    assert isinstance(dashboard.time_paths_figure(model), Figure)
+    alone = released(DashboardModel(region=FAST_REGION, agreement="none"))
+    assert (
+        alone.baseline is None
+        and dashboard.effect_changes(alone.simulation.recorder.frame(), None, [alone.partner_name], "gdp_share")[0].empty
+    )
+    assert isinstance(dashboard.time_paths_figure(alone), Figure)

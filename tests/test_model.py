@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from coopsim.agents.enterprise import Enterprise
-from coopsim.runner import build_model, compose_config, simulate
+from coopsim.runner import compose_config, simulate
 
 
 def wide(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -73,52 +73,45 @@ def test_tidy_metrics_columns_and_required_metrics(default_run):
     assert np.allclose(shares.sum(axis=1), 1.0)
 
 
-def test_mesa_agents_are_handles_on_population_arrays():
-    model = build_model(compose_config("steps=5", "seed=3"))
-    try:
-        for _ in range(5):
-            model.step()
-        enterprises = model.enterprise_agents()
-        talent = model.talent_agents()
-        assert len(model.agents_by_type[Enterprise]) == len(enterprises) == len(model.enterprises)
-        assert len(talent) == len(model.talent)
-        counts = enterprises.groupby("city").count()
-        assert counts == dict(zip(model.region.city_names, model.enterprises_per_city().tolist(), strict=True))
-        assert {c.name for c in model.cities} == set(model.region.city_names)
-        assert all(c.cell is model.space[c.index] for c in model.cities)
-        assert sum(t.size for t in talent) == pytest.approx(model.talent_per_city().sum())
-        # a snapshot taken again replaces the old handles; exited enterprises say so
-        first = list(enterprises)
-        exits = 0
-        while exits == 0 and model.steps < 80:
-            model.step()
-            exits += model.flows["exits_loss"].sum() + model.flows["exits_staffing"].sum()
-        assert exits > 0
-        live = set(model.enterprises.uid[model.enterprises.rows].tolist())
-        assert {a.uid for a in first if not a.exists} == {a.uid for a in first} - live
-        assert len(model.enterprise_agents()) == len(model.enterprises) == len(model.agents_by_type[Enterprise])
-    finally:
-        model.release()
+def test_mesa_agents_are_handles_on_population_arrays(make_model):
+    model = make_model("steps=5", "seed=3")
+    for _ in range(5):
+        model.step()
+    enterprises = model.enterprise_agents()
+    talent = model.talent_agents()
+    assert len(model.agents_by_type[Enterprise]) == len(enterprises) == len(model.enterprises)
+    assert len(talent) == len(model.talent)
+    counts = enterprises.groupby("city").count()
+    assert counts == dict(zip(model.region.city_names, model.enterprises_per_city().tolist(), strict=True))
+    assert {c.name for c in model.cities} == set(model.region.city_names)
+    assert all(c.cell is model.space[c.index] for c in model.cities)
+    assert sum(t.size for t in talent) == pytest.approx(model.talent_per_city().sum())
+    # a snapshot taken again replaces the old handles; exited enterprises say so
+    first = list(enterprises)
+    exits = 0
+    while exits == 0 and model.steps < 80:
+        model.step()
+        exits += model.flows["exits_loss"].sum() + model.flows["exits_staffing"].sum()
+    assert exits > 0
+    live = set(model.enterprises.uid[model.enterprises.rows].tolist())
+    assert {a.uid for a in first if not a.exists} == {a.uid for a in first} - live
+    assert len(model.enterprise_agents()) == len(model.enterprises) == len(model.agents_by_type[Enterprise])
 
 
-def test_spillovers_raise_productivity_where_access_to_talent_rises():
-    off = build_model(compose_config("economy.knowledge.spillover_strength=0.0", "seed=1"))
-    on = build_model(compose_config("economy.knowledge.spillover_strength=0.05", "seed=1"))
-    try:
-        before_on, before_off = on.location_mass.copy(), off.location_mass.copy()
-        on.knowledge_spills_over()
-        assert np.allclose(on.location_mass, before_on)  # at rest: access as at step 0
-        for model in (on, off):
-            model.region.set_link("Shenzhen", "Shantou", "hsr", 40.0)
-            model.knowledge_spills_over()
-        factor = (on.location_mass / before_on) ** (1.0 / (on.sectors.sigma[:, None] - 1.0))
-        region = on.region
-        shantou, shenzhen, zhanjiang = (region.index(c) for c in ("Shantou", "Shenzhen", "Zhanjiang"))
-        assert factor[0, shantou] > factor[0, shenzhen] > 1.0  # the small partner gains most from the core's talent
-        assert factor[0, zhanjiang] == pytest.approx(1.0, abs=1e-3)
-        # faster links never cut access; access is a share of the region's talent, at most 1
-        assert np.all(factor >= 1.0 - 1e-12) and np.all(factor <= (1.0 / on.initial_access[None, :]) ** 0.05 + 1e-12)
-        assert np.array_equal(off.location_mass, before_off)
-    finally:
-        on.release()
-        off.release()
+def test_spillovers_raise_productivity_where_access_to_talent_rises(make_model):
+    off = make_model("economy.knowledge.spillover_strength=0.0", "seed=1")
+    on = make_model("economy.knowledge.spillover_strength=0.05", "seed=1")
+    before_on, before_off = on.location_mass.copy(), off.location_mass.copy()
+    on.knowledge_spills_over()
+    assert np.allclose(on.location_mass, before_on)  # at rest: access as at step 0
+    for model in (on, off):
+        model.region.set_link("Shenzhen", "Shantou", "hsr", 40.0)
+        model.knowledge_spills_over()
+    factor = (on.location_mass / before_on) ** (1.0 / (on.sectors.sigma[:, None] - 1.0))
+    region = on.region
+    shantou, shenzhen, zhanjiang = (region.index(c) for c in ("Shantou", "Shenzhen", "Zhanjiang"))
+    assert factor[0, shantou] > factor[0, shenzhen] > 1.0  # the small partner gains most from the core's talent
+    assert factor[0, zhanjiang] == pytest.approx(1.0, abs=1e-3)
+    # faster links never cut access; access is a share of the region's talent, at most 1
+    assert np.all(factor >= 1.0 - 1e-12) and np.all(factor <= (1.0 / on.initial_access[None, :]) ** 0.05 + 1e-12)
+    assert np.array_equal(off.location_mass, before_off)

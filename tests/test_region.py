@@ -10,7 +10,9 @@ from coopsim.agents.migration import choice_probabilities
 from coopsim.config import ConfigError
 from coopsim.region import build_region, quarter_of
 from coopsim.region_data import DataError, load_cities, provincial_totals
+from coopsim.run_tables import cities_table
 from coopsim.runner import build_model, compose_config, simulate
+from model_fixtures import model_factory
 
 
 def region(name: str, *overrides: str):
@@ -125,27 +127,22 @@ def test_wage_targets_are_the_table_or_the_regional_fallback(guangdong):
 
 
 @pytest.mark.parametrize("name", ["guangdong", "shenzhen_shantou"])
-def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name):
-    model = build_model(compose_config(f"region={name}", "steps=1"))
-    try:
-        target = model.region.gdp_2020 / model.region.gdp_2020.sum()
-        metrics = model.recorder.frame()
-        share = metrics.query("step == 0 and metric == 'gdp_share'").set_index("city").loc[model.region.city_names, "value"].to_numpy()
-        assert np.max(np.abs(share / target - 1.0)) < 0.02
-        # at rest: each group's expected flows leave every city's people unchanged (gross flows positive)
-        for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
-            choice = choice_probabilities(
-                model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity
-            )
-            assert people @ choice == pytest.approx(people, rel=1e-8)
-            assert np.all(np.diag(choice) < 1.0)
-        model.step()
-        assert model.flows["migration_out"].sum() > 0 and model.flows["worker_migration_out"].sum() > 0
-        # enterprises break even
-        entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
-        assert entries_and_exits <= 0.001 * len(model.enterprises)
-    finally:
-        model.release()
+def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name, make_model):
+    model = make_model(f"region={name}", "steps=1")
+    target = model.region.gdp_2020 / model.region.gdp_2020.sum()
+    metrics = model.recorder.frame()
+    share = metrics.query("step == 0 and metric == 'gdp_share'").set_index("city").loc[model.region.city_names, "value"].to_numpy()
+    assert np.max(np.abs(share / target - 1.0)) < 0.02
+    # at rest: each group's expected flows leave every city's people unchanged (gross flows positive)
+    for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
+        choice = choice_probabilities(model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity)
+        assert people @ choice == pytest.approx(people, rel=1e-8)
+        assert np.all(np.diag(choice) < 1.0)
+    model.step()
+    assert model.flows["migration_out"].sum() > 0 and model.flows["worker_migration_out"].sum() > 0
+    # enterprises break even
+    entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
+    assert entries_and_exits <= 0.001 * len(model.enterprises)
 
 
 def test_unknown_city_in_region_data_named():
@@ -166,14 +163,11 @@ def test_guangdong_default_run_of_60_quarters_finishes_and_converges():
     assert metrics.query("metric == 'gdp'")["city"].nunique() == 21
 
 
-def test_sub_centres_marked_in_the_saved_cities_table():
-    model = build_model(compose_config("steps=1"))
-    try:
-        table = model.cities_table()
-        assert table.query("sub_centre")["name"].tolist() == ["Shantou", "Zhanjiang"]
-        assert set(table.query("group == 'east wing'")["name"]) == {"Shantou", "Shanwei", "Jieyang", "Chaozhou"}
-    finally:
-        model.release()
+def test_sub_centres_marked_in_the_saved_cities_table(make_model):
+    model = make_model("steps=1")
+    table = cities_table(model)
+    assert table.query("sub_centre")["name"].tolist() == ["Shantou", "Zhanjiang"]
+    assert set(table.query("group == 'east wing'")["name"]) == {"Shantou", "Shanwei", "Jieyang", "Chaozhou"}
 
 
 def test_sub_centre_outside_the_region_named():
@@ -227,9 +221,8 @@ def edited_cities(folder, city: str, changes: dict[str, str]):
 
 @pytest.fixture(scope="module")
 def calibrated():
-    model = build_model(compose_config("steps=1"))
-    yield model
-    model.release()
+    with model_factory() as make:
+        yield make("steps=1")
 
 
 def test_talent_wages_follow_the_observed_wage_gradient(calibrated):

@@ -188,15 +188,12 @@ def test_implausible_levers_are_stopped_before_the_run(overrides, field, bound):
         build_model(compose_config(*overrides, "steps=30"))
 
 
-def test_negative_income_fails_the_quarter_loudly():
+def test_negative_income_fails_the_quarter_loudly(make_model):
     """Case 6: a quarter in which a city's residents would have negative income is a failure, not a converged market."""
-    model = build_model(compose_config("steps=2"))
-    try:
-        model.add_transfer(model.region.partner, -1e12)
-        with pytest.raises(ImplausibleStateError, match=r"quarter 0: non-finite GDP or negative residents' income in \[.*'Shantou'"):
-            model.clear_market()
-    finally:
-        model.release()
+    model = make_model("steps=2")
+    model.add_transfer(model.region.partner, -1e12)
+    with pytest.raises(ImplausibleStateError, match=r"quarter 0: non-finite GDP or negative residents' income in \[.*'Shantou'"):
+        model.clear_market()
 
 
 def test_a_table_with_a_byte_order_mark_reads_and_a_gbk_table_is_named(tmp_path):
@@ -248,7 +245,8 @@ def test_a_configuration_error_reaches_the_user_as_its_message(tmp_path):
 def test_an_agent_scale_that_cannot_fit_is_refused_with_its_estimate():
     """Unclear failures made clear: a billion-cohort run is refused before anything is built, with the memory it would need."""
     with pytest.raises(
-        ConfigError, match=r"^region.data.people_per_talent_agent / people_per_worker_agent: .* cohorts would need about .* GiB"
+        ConfigError,
+        match=r"^region.data.enterprise_agents / people_per_talent_agent / people_per_worker_agent: .* cohorts would need about .* GiB",
     ):
         build_model(compose_config("region.data.people_per_worker_agent=0.01", "steps=1"))
 

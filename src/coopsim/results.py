@@ -128,11 +128,8 @@ def write_failure(output_dir: Path, resolved_config_yaml: str, seed: int, error:
 
 
 def is_complete(run_dir: Path) -> bool:
-    """True when the run folder holds a completion marker."""
-    path = Path(run_dir) / STATUS_FILE
-    if not path.exists():
-        return False
-    return json.loads(path.read_text()).get("status") == "complete"
+    """True when the run folder holds a readable completion marker (a damaged ``run.json`` is not one)."""
+    return run_status(run_dir).get("status") == "complete"
 
 
 def run_status(run_dir: Path) -> dict:
@@ -168,6 +165,8 @@ def reuse_mismatch(run_dir: Path, resolved_config_yaml: str, inputs: dict) -> st
     status = run_status(run_dir)
     if status.get("status") != "complete":
         return "no complete run there"
+    if not (run_dir / CONFIG_FILE).is_file():
+        return f"its {CONFIG_FILE} is missing"
     if (run_dir / CONFIG_FILE).read_text() != resolved_config_yaml:
         return "its config differs"
     before, now = _checksums(status.get("inputs") or {}), _checksums(inputs)

@@ -10,7 +10,6 @@ runs that failed or did not finish then exits non-zero, naming them.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import sys
 import threading
@@ -24,7 +23,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from coopsim.results import STATUS_FILE, atomic_write_bytes
+from coopsim.results import STATUS_FILE, atomic_write_bytes, run_status
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +45,12 @@ def sweep_runs(sweep_dir: Path) -> list[Path]:
 
 
 def build_index(sweep_dir: Path) -> pd.DataFrame:
-    """One row per run of a sweep: folder, overrides, seed, status (complete, failed, missing), seconds, error."""
+    """One row per run of a sweep: folder, overrides, seed, status (complete, failed, missing, damaged), seconds, error."""
     rows = []
     for run_dir in sweep_runs(sweep_dir):
-        status_path = run_dir / STATUS_FILE
-        status = json.loads(status_path.read_text()) if status_path.exists() else {"status": "missing"}
+        status = run_status(run_dir) if (run_dir / STATUS_FILE).exists() else {"status": "missing"}
+        if not status:  # a run.json that cannot be read
+            status = {"status": "damaged", "error": f"{STATUS_FILE} cannot be read"}
         rows.append(
             {
                 "run": str(run_dir.relative_to(sweep_dir)),

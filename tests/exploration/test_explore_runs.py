@@ -80,7 +80,7 @@ def test_a_rerun_keeps_finished_chunks_and_refuses_another_configs_shards(refere
 
 
 @pytest.mark.parametrize("agreement", ["deep_cooperation", "none"])
-def test_a_run_forked_from_a_built_model_is_the_run_built_anew(agreement):
+def test_a_run_forked_from_a_built_model_is_the_run_built_anew(agreement, released):
     """fork() copies a model built without rules and binds the run's: its metrics are those of simulate(), bit for bit."""
     overrides = [
         "region=shenzhen_shantou",
@@ -92,12 +92,9 @@ def test_a_run_forked_from_a_built_model_is_the_run_built_anew(agreement):
     run_cfg = compose_config(*overrides, f"agreement={agreement}")
     baseline_cfg = compose_config(*overrides, "agreement=none")
     _, expected = simulate(copy.deepcopy(run_cfg))
-    model = explore_module.built(baseline_cfg)
-    try:
-        _, first = explore_module.advance(explore_module.fork(model, run_cfg), 4)
-        _, again = explore_module.advance(explore_module.fork(model, run_cfg), 4)  # the built model is left as it was
-    finally:
-        model.release()
+    model = released(explore_module.built(baseline_cfg))
+    _, first = explore_module.advance(explore_module.fork(model, run_cfg), 4)
+    _, again = explore_module.advance(explore_module.fork(model, run_cfg), 4)  # the built model is left as it was
     pd.testing.assert_frame_equal(first, expected)
     pd.testing.assert_frame_equal(again, expected)
 
