@@ -25,7 +25,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from omegaconf import DictConfig
 
-from coopsim.compare import load_sweep, paired_effects, scenario_table, start_date
+from coopsim.compare import load_sweep, paired_effects, pairing_name, scenario_name, scenario_table, start_date
 from coopsim.plots import band_paths, effect_map, effects_chart, flows_matrix, region_map, scenario_styles, time_paths, tomahawk
 from coopsim.runner import compose_config, simulate
 
@@ -105,8 +105,7 @@ def sweep(
     rows, tagged = [], []
     for (combo, seed), frame in zip(jobs, frames, strict=True):
         settings = dict(combo)
-        scenario = ", ".join(f"{k}={v}" for k, v in settings.items()) or "default"
-        pairing = ", ".join(f"{k}={v}" for k, v in settings.items() if k != "agreement")
+        scenario, pairing = scenario_name(settings), pairing_name(settings)
         rows.append(
             {
                 "scenario": scenario,

@@ -94,6 +94,16 @@ FIGURE_DPI = 110
 PERCENT = 100.0
 
 
+def scenario_name(settings: dict) -> str:
+    """A scenario's name from the settings that vary across its sweep: ``agreement=rail, levers.x=1`` (``default`` if none)."""
+    return ", ".join(f"{k}={v}" for k, v in settings.items()) or "default"
+
+
+def pairing_name(settings: dict) -> str:
+    """The pairing key: the scenario's settings other than the agreement, shared by a scenario and its baseline."""
+    return ", ".join(f"{k}={v}" for k, v in settings.items() if k != "agreement")
+
+
 def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs of a sweep (one row each: folder, scenario, baseline key, seed, settings) and their tidy metrics.
 
@@ -136,9 +146,9 @@ def load_sweep(sweep_dir: Path, metrics: tuple[str, ...] | None = None) -> tuple
         raise FileNotFoundError(f"{sweep_dir}: no complete runs found")
     keys = sorted({k for s in all_settings for k in s})
     varying = [k for k in keys if len({s.get(k) for s in all_settings}) > 1]
-    scenarios = [", ".join(f"{k}={s.get(k)}" for k in varying) or "default" for s in all_settings]
-    pairings = [", ".join(f"{k}={s.get(k)}" for k in varying if k != "agreement") for s in all_settings]
     varying_settings = [{k: s.get(k) for k in varying} for s in all_settings]  # what names each scenario, as a dict
+    scenarios = [scenario_name(settings) for settings in varying_settings]
+    pairings = [pairing_name(settings) for settings in varying_settings]
     runs = pd.DataFrame(rows).assign(scenario=scenarios, pairing=pairings, scenario_settings=varying_settings)
     metrics_frame = pd.concat(frames, ignore_index=True)
     metrics_frame["scenario"] = metrics_frame["run_index"].map(dict(enumerate(scenarios)))
