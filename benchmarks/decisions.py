@@ -28,7 +28,7 @@ from workload import workload_config  # noqa: E402
 
 
 class ReferenceEnterprise(mesa.Agent):
-    """One enterprise deciding alone: the per-agent reference of ``RegionalEconomy.enterprises_decide``."""
+    """One enterprise deciding alone: the per-agent reference of ``RegionalEconomy``'s three enterprise phases (exit, enter, relocate)."""
 
     def __init__(self, model, city: int, sector: int, owner: int, productivity: float, overhead: float) -> None:
         super().__init__(model)
@@ -143,7 +143,9 @@ def main() -> None:
 
     def next_quarter_decisions() -> None:
         model.steps += 1  # a new quarter: each enterprise draws afresh (its uniforms are keyed by quarter)
-        model.enterprises_decide()
+        model.enterprises_exit()  # the three enterprise phases of RegionalEconomy.step, in its order
+        model.enterprises_enter()
+        model.enterprises_relocate()
 
     vectorised_times = time_calls(next_quarter_decisions, args.repeats)
     reference_times = time_calls(reference.decide, args.repeats)

@@ -119,7 +119,6 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             sector=sector,
             owner_city=np.asarray(owner_city, dtype=np.int64),
             productivity=productivity,
-            age=np.zeros(len(city), dtype=np.int64),
             loss_streak=np.zeros(len(city), dtype=np.int64),
             overhead=np.ones(len(city)) if overhead is None else overhead,
             association=np.full(len(city), -1, dtype=np.int64),
@@ -236,7 +235,10 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         pop = self.enterprises
         rows = pop.rows
         revenue, profit = net_profit(pop, rows, self.sectors, self.market, self.location_mass)
-        exit_draws = self.streams.agent_uniforms("exit", self.steps, pop.uid[rows], 1)[:, 0]
+
+        def exit_draws(at_risk: np.ndarray) -> np.ndarray:  # only enterprises past their patience draw (counter-based)
+            return self.streams.agent_uniforms("exit", self.steps, pop.uid[at_risk], 1)[:, 0]
+
         leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, self.economy.enterprise, exit_draws)
         self.flows.add("exits_loss", pop.city[leaving])
         pop.remove(leaving)

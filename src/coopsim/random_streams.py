@@ -18,32 +18,35 @@ from __future__ import annotations
 
 import zlib
 
+import numba
 import numpy as np
 
+from coopsim.agents.population import recycled_empty
+
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (the golden ratio in 64 bits)
-_COLUMN_GAMMA = np.uint64(0xD1B54A32D192ED03)  # an odd 64-bit constant separating an agent's columns
+_COLUMN_GAMMA = 0xD1B54A32D192ED03  # an odd 64-bit constant separating an agent's columns
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)  # SplitMix64 finaliser constants (Steele, Lea & Flood 2014)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
+_SHIFT_1, _SHIFT_2, _SHIFT_3, _TO_53_BITS = (np.uint64(v) for v in (30, 27, 31, 11))
 _TO_UNIT = 2.0**-53  # 53 random bits to a double in [0, 1)
 
 
-_SHIFTS = tuple(np.uint64(v) for v in (30, 27, 31, 11))
+@numba.njit(cache=True, nogil=True)
+def _splitmix64_uniforms(ids: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
+    """``out[c, i]``: the SplitMix64 finaliser of ``ids[i] * G + offsets[c]`` (mod 2**64) as a double in [0, 1).
 
-
-def _splitmix64_into(state: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
-    """The SplitMix64 finaliser of each 64-bit state (1-D, modified in place), as uniform doubles in [0, 1) written to ``out``."""
-    with np.errstate(over="ignore"):
-        np.right_shift(state, _SHIFTS[0], out=scratch)
-        state ^= scratch
-        state *= _MIX_1
-        np.right_shift(state, _SHIFTS[1], out=scratch)
-        state ^= scratch
-        state *= _MIX_2
-        np.right_shift(state, _SHIFTS[2], out=scratch)
-        state ^= scratch
-        state >>= _SHIFTS[3]
-    out[:] = state.view(np.int64)  # 53 bits: exact as a signed integer, which converts faster than unsigned
-    out *= _TO_UNIT
+    The finaliser's two xor-shift-multiply rounds and last xor-shift (Steele, Lea & Flood 2014), then the top
+    53 bits times ``2**-53``: wrapping 64-bit integer arithmetic and an exact conversion, so the same doubles as the
+    same steps in numpy; compiled by numba, one pass over the agents for each column.
+    """
+    for c in range(out.shape[0]):
+        offset = offsets[c]
+        for i in range(ids.shape[0]):
+            z = np.uint64(ids[i]) * _GOLDEN_GAMMA + offset
+            z = (z ^ (z >> _SHIFT_1)) * _MIX_1
+            z = (z ^ (z >> _SHIFT_2)) * _MIX_2
+            z = z ^ (z >> _SHIFT_3)
+            out[c, i] = np.int64(z >> _TO_53_BITS) * _TO_UNIT
 
 
 class RandomStreams:
@@ -52,31 +55,35 @@ class RandomStreams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
-        self._work: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._keys: dict[tuple[str, int], int] = {}
 
     def agent_uniforms(self, name: str, quarter: int, ids: np.ndarray, k: int, first_column: int = 0) -> np.ndarray:
         """Uniforms in [0, 1) (N, k) for agents ``ids`` in ``quarter`` of process ``name``: same id, same draws.
 
         Columns ``first_column .. first_column + k - 1`` of each agent's sequence, so that a
         decision can ask for its first draw for everyone and the next ones only for some.
+        Column ``c`` of agent ``id`` is the SplitMix64 finaliser of ``id * G + key + c * C``
+        (mod 2**64) with ``G`` SplitMix64's increment and ``key`` from the seed, process and quarter,
+        computed in one compiled pass over the agents (numba).
         """
-        n = len(ids)
-        key = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter))).generate_state(1, np.uint64)[0]
-        base, state, scratch = self._work_arrays(n)
-        out = np.empty((k, n))  # one contiguous row per column: numpy's loops run over agents, not columns
-        with np.errstate(over="ignore"):
-            np.multiply(np.asarray(ids).astype(np.uint64, copy=False), _GOLDEN_GAMMA, out=base)
-            base += key
-            for c in range(k):
-                np.add(base, np.uint64(first_column + c) * _COLUMN_GAMMA, out=state)
-                _splitmix64_into(state, scratch, out[c])
+        ids = np.ascontiguousarray(ids)
+        unsigned = ids.view(np.uint64) if ids.dtype == np.int64 else ids.astype(np.uint64)  # two's complement, as astype
+        key = self._key(name, quarter)
+        offsets = np.array([(key + (first_column + c) * _COLUMN_GAMMA) % 2**64 for c in range(k)], dtype=np.uint64)
+        out = recycled_empty(k * len(ids)).reshape(k, len(ids))  # one contiguous row per column
+        _splitmix64_uniforms(unsigned, offsets, out)
         return out.T
 
-    def _work_arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Three reusable uint64 work arrays of length ``n`` (fresh large arrays cost page faults on every call)."""
-        if self._work is None or len(self._work[0]) < n:
-            self._work = tuple(np.empty(max(n, 2 * (0 if self._work is None else len(self._work[0]))), dtype=np.uint64) for _ in range(3))
-        return tuple(array[:n] for array in self._work)
+    def _key(self, name: str, quarter: int) -> int:
+        """The 64-bit key of process ``name`` in ``quarter`` (from the seed), cached: one ``SeedSequence`` per pair."""
+        pair = (name, int(quarter))
+        key = self._keys.get(pair)
+        if key is None:
+            if len(self._keys) > 256:  # keys of past quarters are not asked for again
+                self._keys.clear()
+            sequence = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter)))
+            key = self._keys[pair] = int(sequence.generate_state(1, np.uint64)[0])
+        return key
 
     def quarter_generator(self, name: str, quarter: int) -> np.random.Generator:
         """A generator for process ``name`` in one quarter (the same in every scenario with this seed)."""

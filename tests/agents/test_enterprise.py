@@ -19,7 +19,6 @@ def population(cities):
         sector=np.zeros(n, dtype=np.int64),
         owner_city=np.asarray(cities),
         productivity=np.ones(n),
-        age=np.zeros(n, dtype=np.int64),
         loss_streak=np.zeros(n, dtype=np.int64),
         overhead=np.ones(n),
         association=np.full(n, -1),

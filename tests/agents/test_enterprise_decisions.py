@@ -21,9 +21,7 @@ SIGMA = 5.0
 def population(n: int):
     pop = new_enterprise_population()
     zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n)
-    pop.add(
-        city=zeros, sector=zeros, owner_city=zeros, productivity=ones, age=zeros, loss_streak=zeros, overhead=ones, association=zeros - 1
-    )
+    pop.add(city=zeros, sector=zeros, owner_city=zeros, productivity=ones, loss_streak=zeros, overhead=ones, association=zeros - 1)
     return pop
 
 

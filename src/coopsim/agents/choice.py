@@ -20,6 +20,7 @@ Labour's random-utility choice among all cities is in :mod:`coopsim.agents.migra
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 TIE_TOLERANCE = 1e-12  # values this close to the best count as ties in the best-response limit
@@ -96,9 +97,37 @@ def candidate_in_proportion(weight: np.ndarray, uniform: np.ndarray) -> np.ndarr
 
     Meeting someone from one's own city proposes no move; including it makes the chance of
     meeting ``j`` the same ``w_j / W`` for agents everywhere, which detailed balance needs.
+    The inverse CDF ``min(searchsorted(cumsum(w), u * W, side="right"), K - 1)``, in one compiled pass.
     """
-    cumulative = np.cumsum(weight)
-    return np.minimum(np.searchsorted(cumulative, uniform * cumulative[-1], side="right"), len(weight) - 1)
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
+    uniform = np.ascontiguousarray(uniform, dtype=np.float64)
+    if len(weight) == 0:
+        raise IndexError("no city to meet")
+    return _inverse_cdf_draws(weight, uniform)
+
+
+@numba.njit(cache=True, nogil=True)
+def _inverse_cdf_draws(weight, uniform):
+    """``min(np.searchsorted(np.cumsum(weight), uniform * total, side="right"), K - 1)``: the running sum in numpy's
+    order (``add.accumulate`` adds left to right) and numpy's binary search, NaN ordered last as numpy sorts it."""
+    K = weight.shape[0]
+    cumulative = np.empty(K)
+    total = 0.0
+    for k in range(K):
+        total = total + weight[k] if k else weight[0]
+        cumulative[k] = total
+    out = np.empty(uniform.shape[0], dtype=np.int64)
+    for i in range(uniform.shape[0]):
+        x = uniform[i] * total
+        lo, hi = 0, K
+        while lo < hi:  # first index whose cumulative weight is above x (numpy's npy_binsearch, side="right")
+            mid = (lo + hi) >> 1
+            if x < cumulative[mid] or (cumulative[mid] != cumulative[mid] and x == x):
+                hi = mid
+            else:
+                lo = mid + 1
+        out[i] = min(lo, K - 1)
+    return out
 
 
 def logit_switch_probability(value: np.ndarray, scale: float) -> np.ndarray:
@@ -127,5 +156,6 @@ def pairwise_logit_revision(value_of_candidate, current: np.ndarray, weight: np.
     if len(weight) < 2 or len(current) == 0:
         return current.copy()
     candidate = candidate_in_proportion(weight, uniforms[:, 0])
-    probability = np.where(candidate != current, logit_switch_probability(value_of_candidate(candidate), scale), 0.0)
+    probability = logit_switch_probability(value_of_candidate(candidate), scale)
+    # meeting one's own city proposes no move: the candidate is the current city, whatever the draw
     return np.where(uniforms[:, 1] < probability, candidate, current)

@@ -1,8 +1,14 @@
 """Enterprises: Dixit-Stiglitz variety producers that earn profits, enter, exit, relocate and branch.
 
 State lives in an :class:`~coopsim.agents.population.ArrayPopulation` with columns
-``city, sector, owner_city, productivity, age, loss_streak, overhead, association``; every decision
+``city, sector, owner_city, productivity, loss_streak, overhead, association``; every decision
 below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of one row.
+
+The per-enterprise passes of the decisions (profits, loss streaks and exit hazards, who reconsiders
+its location and what a move is worth) are loops compiled by numba, one pass each over the rows
+with no temporary arrays. They do numpy's arithmetic in numpy's order (IEEE products, quotients and
+differences are exact to the last bit in both), so results are the same doubles as numpy's; powers
+stay numpy's (:meth:`~coopsim.economy.market.SectorParameters.productivity_mass`).
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import mesa
+import numba
 import numpy as np
 
 from coopsim.agents.choice import pairwise_logit_revision
-from coopsim.agents.population import ArrayPopulation
+from coopsim.agents.population import ArrayPopulation, recycled_empty
 from coopsim.config import EnterpriseConfig
 from coopsim.economy.market import MarketSolution, SectorParameters
 from coopsim.region import QUARTERS_PER_YEAR
@@ -24,7 +31,6 @@ ENTERPRISE_COLUMNS = {
     "sector": np.int64,
     "owner_city": np.int64,
     "productivity": np.float64,  # the enterprise's own efficiency; times its location's productivity z_si
-    "age": np.int64,
     "loss_streak": np.int64,
     "overhead": np.float64,  # fixed-cost units: the idiosyncratic size weight, mean 1
     "association": np.int64,  # -1: no association
@@ -113,11 +119,103 @@ def aggregate(
 def net_profit(
     pop: ArrayPopulation, rows, sectors: SectorParameters, market: MarketSolution, location_mass: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Revenue and net profit of the given enterprises where they are (each (N,))."""
-    sector, city = pop.sector[rows], pop.city[rows]
-    revenue = market.enterprise_revenue(sectors, sector, city, pop.productivity[rows]) * location_mass[sector, city]
-    profit = revenue / sectors.sigma[sector] - sectors.fixed_talent[sector] * pop.overhead[rows] * market.wage[city]
+    """Revenue and net profit of the given enterprises where they are (each (N,)).
+
+    Revenue ``r_e = phi_e ** (sigma-1) c_si ** (1-sigma) MA_si`` times the location's
+    ``z_si ** (sigma-1)`` (Redding & Venables 2004, JIE, eq. 6; :mod:`coopsim.economy.market`),
+    net profit ``r_e / sigma_s - F_s o_e w_i`` (constant mark-up less fixed talent cost, FKV 1999 ch. 4).
+    The powers are numpy's (:meth:`SectorParameters.productivity_mass`); the rest is one compiled pass
+    (:func:`_revenue_and_profit`).
+    """
+    rows = _as_rows(rows, pop)
+    mass, by_row = _productivity_mass(pop, rows, sectors)
+    mass = _floats(mass)
+    revenue, profit = recycled_empty(len(rows)), recycled_empty(len(rows))
+    _revenue_and_profit(
+        rows,
+        mass,
+        by_row,
+        pop.sector,
+        pop.city,
+        pop.overhead,
+        _floats(market.revenue_per_mass(sectors)),
+        _floats(location_mass),
+        location_mass.shape[1],
+        _floats(sectors.sigma),
+        _floats(sectors.fixed_talent),
+        _floats(market.wage),
+        revenue,
+        profit,
+    )
     return revenue, profit
+
+
+DENSE_SHARE = 0.75  # computing for every row, dead ones included, beats gathering when this share of rows is asked for
+
+
+def _productivity_mass(pop: ArrayPopulation, rows: np.ndarray, sectors: SectorParameters) -> tuple[np.ndarray, bool]:
+    """``phi ** (sigma_s - 1)`` of ``rows``, and whether it is indexed by row (computed for every row of the
+    population, when ``rows`` are most of them: no gather) rather than by position in ``rows``."""
+    if len(rows) and len(rows) >= DENSE_SHARE * len(pop.uid):
+        return sectors.productivity_mass(pop.sector, pop.productivity), True
+    one_sigma = bool(np.all(sectors.sigma == sectors.sigma[0]))  # then the sector is not needed
+    sector = None if one_sigma else np.take(pop.sector, rows)
+    return sectors.productivity_mass(sector, np.take(pop.productivity, rows)), False
+
+
+@numba.njit(cache=True, nogil=True)
+def _revenue_and_profit(rows, mass, by_row, sector, city, overhead, per_mass, location_mass, n_cities, sigma, fixed, wage, revenue, profit):
+    """Fill ``revenue`` and ``profit`` of each row: ``mass * per_mass_si * location_mass_si`` and
+    ``revenue / sigma_s - F_s o_e w_i``, in numpy's order of operations (exact IEEE products: the same doubles).
+
+    ``per_mass`` and ``location_mass`` are (S, K) tables flattened; indices are unsigned, which spares
+    numba's negative-index checks (rows, sectors and cities are never negative). ``mass`` is indexed by row
+    (``by_row``) or by position in ``rows``.
+    """
+    K = np.uint64(n_cities)
+    for i in range(rows.shape[0]):
+        r = np.uint64(rows[i])
+        s, c = np.uint64(sector[r]), np.uint64(city[r])
+        cell = s * K + c
+        value = (mass[r] if by_row else mass[i]) * per_mass[cell]
+        value = value * location_mass[cell]
+        revenue[i] = value
+        profit[i] = value / sigma[s] - fixed[s] * overhead[r] * wage[c]
+
+
+def _as_rows(rows, pop: ArrayPopulation | None = None) -> np.ndarray:
+    """Row indices as an int64 array (a boolean mask over rows becomes the indices it selects; int64 rows pass as they
+    are). Given ``pop``, rows other than its own living ones are checked to be its rows: compiled loops do not check."""
+    rows = np.asarray(rows)
+    rows = np.flatnonzero(rows) if rows.dtype == bool else np.ascontiguousarray(rows, dtype=np.int64)
+    if pop is not None and rows is not pop.rows and len(rows) and (rows.min() < 0 or rows.max() >= len(pop.uid)):
+        raise IndexError(f"rows outside the population's {len(pop.uid)} rows")
+    return rows
+
+
+def _floats(values) -> np.ndarray:
+    """A contiguous float64 array (a view when it already is one): one compiled version of each loop, and the same doubles
+    as numpy's arithmetic, which converts integers to float64 before it multiplies or divides."""
+    return np.ascontiguousarray(values, dtype=np.float64).ravel()
+
+
+@numba.njit(cache=True, nogil=True)
+def _reconsidering_and_count(rows, uniform, rate, city, n_cities):
+    """The rows whose ``uniform`` is below ``rate`` (in their order), and how many of all ``rows`` are in each city
+    (a ``bincount`` of their cities), in one pass."""
+    count = np.zeros(n_cities, dtype=np.int64)
+    chosen = np.empty(rows.shape[0], dtype=np.int64)
+    n = 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        k = city[np.uint64(r)]
+        if k < 0 or k >= n_cities:
+            raise IndexError("an enterprise's city is not one of the moving-cost matrix's cities")
+        count[np.uint64(k)] += 1
+        if uniform[i] < rate:
+            chosen[n] = r
+            n += 1
+    return chosen[:n].copy(), count
 
 
 def understaffed_closures(
@@ -156,7 +254,13 @@ def zero_profit_gap(margin: np.ndarray) -> np.ndarray:
 
 
 def exit_decisions(
-    pop: ArrayPopulation, rows, revenue, profit, sectors: SectorParameters, params: EnterpriseConfig, uniform: np.ndarray
+    pop: ArrayPopulation,
+    rows,
+    revenue,
+    profit,
+    sectors: SectorParameters,
+    params: EnterpriseConfig,
+    uniform: np.ndarray | Callable[[np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """Rows that exit after sustained losses.
 
@@ -164,15 +268,62 @@ def exit_decisions(
     probability ``exit_rate * (-gap)``, the share of its market's enterprises that zero
     profit leaves no room for (:func:`zero_profit_gap`), so that exit fades out near zero
     profit (a hazard rising with losses, as in Hopenhayn 1992, Econometrica).
-    Updates each enterprise's loss streak.
+    Updates each enterprise's loss streak. ``uniform`` is each enterprise's draw (N,), or a
+    function giving the draws of the rows it is passed, so that only those past their
+    patience draw (the same draws either way).
     """
-    streak = pop.column("loss_streak")
-    losing = profit < 0.0
-    streak[rows] = np.where(losing, streak[rows] + 1, 0)
-    operating = revenue / sectors.sigma[pop.sector[rows]]
-    margin = profit / np.maximum(operating, 1e-300)
-    hazard = np.where(streak[rows] >= params.exit_patience, params.exit_rate * np.maximum(-zero_profit_gap(margin), 0.0), 0.0)
-    return rows[uniform < hazard]
+    rows = _as_rows(rows, pop)
+    patient, hazard = recycled_empty(len(rows), np.int64), recycled_empty(len(rows))  # the first n are written
+    n = _loss_streaks_and_hazards(
+        rows,
+        pop.column("loss_streak"),
+        _floats(revenue),
+        _floats(profit),
+        pop.sector,
+        _floats(sectors.sigma),
+        params.exit_patience,
+        float(params.exit_rate),
+        patient,
+        hazard,
+    )
+    patient, hazard = patient[:n], hazard[:n]
+    at_risk = np.take(rows, patient)
+    draw = uniform(at_risk) if callable(uniform) else np.take(uniform, patient)
+    return at_risk[draw < hazard]
+
+
+@numba.njit(cache=True, nogil=True)
+def _loss_streaks_and_hazards(rows, streak, revenue, profit, sector, sigma, patience, exit_rate, patient, hazard):
+    """Lengthen each row's loss streak (or end it on a profit); for those at ``patience`` or beyond, write their
+    position in ``rows`` and their exit hazard ``exit_rate * max(-gap(m), 0)`` to ``patient`` and ``hazard``, with
+    ``m = pi / max(r / sigma, 1e-300)`` and ``gap`` of :func:`zero_profit_gap` (Hopenhayn 1992; FKV 1999 eq. 4.16);
+    returns how many. A NaN margin gives a NaN hazard (no exit), as numpy's ``minimum``, ``maximum`` and ``clip`` do."""
+    n = 0
+    for i in range(rows.shape[0]):
+        r = np.uint64(rows[i])
+        length = streak[r] + 1 if profit[i] < 0.0 else 0
+        streak[r] = length
+        if length >= patience:
+            operating = revenue[i] / sigma[np.uint64(sector[r])]
+            margin = profit[i] / _nan_max(operating, 1e-300)
+            margin = _nan_min(margin, 0.5)
+            gap = _nan_min(_nan_max(margin / (1.0 - margin), -1.0), 1.0)
+            patient[n] = i
+            hazard[n] = exit_rate * _nan_max(-gap, 0.0)
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _nan_max(a, b):
+    """``np.maximum`` of two doubles (NaN if either is; ``a`` on a tie, as numpy)."""
+    return a if (a >= b or a != a) else b
+
+
+@numba.njit(cache=True)
+def _nan_min(a, b):
+    """``np.minimum`` of two doubles (NaN if either is; ``a`` on a tie, as numpy)."""
+    return a if (a <= b or a != a) else b
 
 
 def entry_decisions(
@@ -239,25 +390,78 @@ def relocation_choices(
     this quarter (columns ``first..first+k-1``): column 0 decides who reconsiders, columns 1-2
     drive the revision. Returns (rows, destinations) of those choosing another city.
     """
-    reconsider = rows[draws(rows, 1, 0)[:, 0] < params.relocation_rate]
-    if len(reconsider) == 0 or moving_cost.shape[0] < 2:
+    rows = _as_rows(rows, pop)
+    K = moving_cost.shape[0]
+    first_draw = _floats(draws(rows, 1, 0)[:, 0])  # who reconsiders
+    reconsider, weight = _reconsidering_and_count(rows, first_draw, float(params.relocation_rate), pop.city, K)
+    if len(reconsider) == 0 or K < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    sector, city, phi = pop.sector[reconsider], pop.city[reconsider], pop.productivity[reconsider]
-    overhead = pop.overhead[reconsider]
+    city = np.take(pop.city, reconsider)
+    own_mass = sectors.productivity_mass(np.take(pop.sector, reconsider), np.take(pop.productivity, reconsider))
     operating_per_mass = location_mass * market.revenue_per_mass(sectors) / sectors.sigma[:, None]  # (S, K)
-    own_mass = sectors.productivity_mass(sector, phi)
-    revenue_here = own_mass * operating_per_mass[sector, city] * sectors.sigma[sector]
-    fixed = sectors.fixed_talent[sector] * overhead
-    here = own_mass * operating_per_mass[sector, city] - fixed * market.wage[city]
+    members = association_cost_multiplier is not None
+    multiplier = association_cost_multiplier if members else np.ones((1, K))
+    tables = (
+        _floats(operating_per_mass),
+        _floats(sectors.sigma),
+        _floats(sectors.fixed_talent),
+        _floats(market.wage),
+        _floats(moving_cost),
+        _floats(multiplier),
+        len(multiplier),
+        K,
+        members,
+        float(annuity),
+    )
 
     def value(candidate: np.ndarray) -> np.ndarray:
-        there = own_mass * operating_per_mass[sector, candidate] - fixed * market.wage[candidate]
-        cost = moving_cost[city, candidate]
-        if association_cost_multiplier is not None:
-            cost = cost * association_cost_multiplier[pop.association[reconsider], candidate]
-        return annuity * (there - here) / np.maximum(revenue_here, 1e-300) - cost
+        out = np.empty(len(candidate))
+        columns = (pop.sector, pop.city, pop.overhead, pop.association)
+        _relocation_values(reconsider, _floats(own_mass), _as_rows(candidate), *columns, *tables, out)
+        return out
 
-    weight = np.bincount(pop.city[rows], minlength=moving_cost.shape[0]).astype(float)
-    destination = pairwise_logit_revision(value, city, weight, params.relocation_logit_scale, draws(reconsider, 2, 1))
-    moving = destination != city
-    return reconsider[moving], destination[moving]
+    destination = pairwise_logit_revision(value, city, weight.astype(float), params.relocation_logit_scale, draws(reconsider, 2, 1))
+    moving = np.flatnonzero(destination != city)
+    return np.take(reconsider, moving), np.take(destination, moving)
+
+
+@numba.njit(cache=True, nogil=True)
+def _relocation_values(
+    rows,
+    own_mass,
+    candidate,
+    sector,
+    city,
+    overhead,
+    association,
+    operating_per_mass,
+    sigma,
+    fixed,
+    wage,
+    moving_cost,
+    multiplier,
+    n_multipliers,
+    n_cities,
+    members,
+    annuity,
+    out,
+):
+    """Present value of moving each row to its candidate city, in quarters of revenue (:func:`relocation_choices`):
+    ``annuity * (pi_j - pi_i) / max(r_i, 1e-300) - cost_ij`` with ``pi = mass * (r / sigma per mass) - F_s o_e w``
+    (net profit, FKV 1999 ch. 4) and ``r_i = sigma * operating profit here``; costs times the association's multiplier
+    for members (the last row of ``multiplier`` for non-members, association -1). Numpy's order of operations; the
+    (S, K), (K, K) and (associations + 1, K) tables come flattened."""
+    K = np.uint64(n_cities)
+    for i in range(rows.shape[0]):
+        r, j = np.uint64(rows[i]), np.uint64(candidate[i])
+        s, c = np.uint64(sector[r]), np.uint64(city[r])
+        operating_here = own_mass[i] * operating_per_mass[s * K + c]
+        revenue_here = operating_here * sigma[s]
+        cost_units = fixed[s] * overhead[r]
+        here = operating_here - cost_units * wage[c]
+        there = own_mass[i] * operating_per_mass[s * K + j] - cost_units * wage[j]
+        cost = moving_cost[c * K + j]
+        if members:
+            a = association[r]
+            cost = cost * multiplier[np.uint64(a if a >= 0 else n_multipliers + a) * K + j]
+        out[i] = annuity * (there - here) / _nan_max(revenue_here, 1e-300) - cost

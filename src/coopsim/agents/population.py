@@ -4,12 +4,50 @@ The state of every enterprise or talent cohort lives in numpy columns. Each row 
 unique, increasing id (``uid``); Mesa agents are handles that hold a uid and find their
 row with :meth:`ArrayPopulation.row_of`. Rows are append-only while a run goes on;
 removed rows are marked dead and compacted away when they outnumber the living
-(compaction keeps row order, so uids stay sorted).
+(compaction keeps row order, so uids stay sorted). The indices of living rows are kept
+between changes (read-only), so that asking for them again costs nothing.
+
+:func:`recycled_empty` gives per-agent arrays whose memory is reused once nothing refers to it: a
+fresh array the size of a growing population is new memory at every call, and touching new memory
+costs a page fault per 4 KiB page, which in a decision step costs more than the arithmetic.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
+
+import numba
 import numpy as np
+
+RECYCLE_MIN_ENTRIES = 1 << 14  # smaller arrays come from malloc's free lists anyway
+RECYCLE_MAX_BYTES = 64 << 20  # memory kept for reuse per thread, at most
+_recycled = threading.local()
+_PROBE = [np.empty(0)]
+_FREE_REFCOUNT = sys.getrefcount(_PROBE[0])  # an array held by a list and nothing else, as getrefcount counts it
+
+
+def recycled_empty(n: int, dtype=np.float64) -> np.ndarray:
+    """An uninitialised 1-D array of ``n`` entries; for large ``n``, a view of memory that this thread used before and
+    that no array or view refers to any more (its reference count), so results a caller keeps stay intact.
+
+    Arrays are kept by size class (a power of two of entries; pages past ``n`` are never touched, so cost nothing)
+    up to :data:`RECYCLE_MAX_BYTES` per thread. glibc maps each allocation above its mmap threshold afresh and
+    that threshold trails a growing size, so without this a per-agent result is new memory at every call.
+    """
+    dtype = np.dtype(dtype)
+    if n < RECYCLE_MIN_ENTRIES:
+        return np.empty(n, dtype=dtype)
+    capacity = 1 << (n - 1).bit_length()
+    pool = _recycled.__dict__.setdefault("arrays", {})
+    kept = pool.setdefault((dtype.str, capacity), [])
+    for i in range(len(kept)):
+        if sys.getrefcount(kept[i]) == _FREE_REFCOUNT:
+            return kept[i][:n]
+    array = np.empty(capacity, dtype=dtype)
+    if sum(a.nbytes for arrays in pool.values() for a in arrays) + array.nbytes <= RECYCLE_MAX_BYTES:
+        kept.append(array)
+    return array[:n]
 
 
 class ArrayPopulation:
@@ -22,6 +60,8 @@ class ArrayPopulation:
         self._alive = np.empty(0, dtype=bool)
         self._uid = np.empty(0, dtype=np.int64)
         self._next_uid = 0
+        self._rows: np.ndarray | None = None  # living rows (a read-only view of _row_buffer), until the next removal
+        self._row_buffer = np.empty(0, dtype=np.int64)
 
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__.get("_data")
@@ -30,12 +70,16 @@ class ArrayPopulation:
         raise AttributeError(name)
 
     def __len__(self) -> int:
-        return int(self._alive[: self._size].sum())
+        if self._rows is not None:
+            return len(self._rows)
+        return int(np.count_nonzero(self._alive[: self._size]))
 
     @property
     def alive(self) -> np.ndarray:
-        """Whether each row (dead rows included) holds a living agent."""
-        return self._alive[: self._size]
+        """Whether each row (dead rows included) holds a living agent (read-only: :meth:`remove` kills rows)."""
+        alive = self._alive[: self._size]
+        alive.flags.writeable = False
+        return alive
 
     @property
     def uid(self) -> np.ndarray:
@@ -44,8 +88,32 @@ class ArrayPopulation:
 
     @property
     def rows(self) -> np.ndarray:
-        """Indices of living rows."""
-        return np.flatnonzero(self._alive[: self._size])
+        """Indices of living rows, increasing (read-only; the same array until rows are added or removed)."""
+        if self._rows is None:
+            # refill the buffer when the rows handed out before are all gone (no view refers to it: its count is this
+            # object's reference and getrefcount's argument), else leave it to them; fresh memory costs page faults
+            if len(self._row_buffer) < self._size or sys.getrefcount(self._row_buffer) > 2:
+                self._row_buffer = np.empty(max(2 * self._size, 64), dtype=np.int64)  # room for rows added later
+            n = _living_rows(self._alive[: self._size], self._row_buffer)
+            self._rows = self._frozen(self._row_buffer[:n])
+        return self._rows
+
+    @staticmethod
+    def _frozen(rows: np.ndarray) -> np.ndarray:
+        view = rows[:]
+        view.flags.writeable = False
+        return view
+
+    def _append_rows(self, new_rows: np.ndarray) -> None:
+        """Extend the kept living rows by rows just added (they come last): written after the rows handed out so
+        far, whose views keep their length and values; the buffer grows by doubling."""
+        n, count = len(self._rows), len(new_rows)
+        if len(self._row_buffer) < n + count:
+            grown = np.empty(max(n + count, 2 * len(self._row_buffer), 64), dtype=np.int64)
+            grown[:n] = self._rows
+            self._row_buffer = grown
+        self._row_buffer[n : n + count] = new_rows
+        self._rows = self._frozen(self._row_buffer[: n + count])
 
     def column(self, name: str) -> np.ndarray:
         """A writable view of one column over all rows (dead rows included)."""
@@ -58,19 +126,24 @@ class ArrayPopulation:
         if missing:
             raise ValueError(f"missing columns for new rows: {sorted(missing)}")
         self._reserve(self._size + count)
-        new_rows = np.arange(self._size, self._size + count)
+        start, stop = self._size, self._size + count
         for name, value in values.items():
-            self._data[name][new_rows] = value
-        self._alive[new_rows] = True
-        self._uid[new_rows] = np.arange(self._next_uid, self._next_uid + count)
+            self._data[name][start:stop] = value
+        self._alive[start:stop] = True
+        self._uid[start:stop] = np.arange(self._next_uid, self._next_uid + count)
         self._next_uid += count
-        self._size += count
+        self._size = stop
+        new_rows = np.arange(start, stop)
+        if self._rows is not None and count:  # new rows come last: the living rows stay sorted
+            self._append_rows(new_rows)
         return new_rows
 
     def remove(self, rows: np.ndarray) -> None:
         """Mark rows dead and compact when the dead outnumber the living."""
         rows = np.asarray(rows, dtype=np.int64)
-        self._alive[rows] = False
+        if len(rows):
+            self._alive[rows] = False
+            self._rows = None  # found again when next asked for (into the same buffer if no view of it is left)
         if self._size > 1024 and len(self) < self._size // 2:
             self._compact()
 
@@ -96,6 +169,8 @@ class ArrayPopulation:
         self._alive[: len(keep)] = True
         self._alive[len(keep) : self._size] = False
         self._size = len(keep)
+        self._row_buffer = np.arange(len(keep))
+        self._rows = self._frozen(self._row_buffer)
 
     def row_of(self, uid: int) -> int | None:
         """The row holding ``uid``, or None if that agent is gone."""
@@ -104,3 +179,15 @@ class ArrayPopulation:
         if row < self._size and uids[row] == uid and self._alive[row]:
             return row
         return None
+
+
+@numba.njit(cache=True, nogil=True)
+def _living_rows(alive: np.ndarray, out: np.ndarray) -> int:
+    """Write the indices of the true entries of ``alive`` to the start of ``out`` (``np.flatnonzero`` into a given
+    array); returns how many."""
+    n = 0
+    for j in range(alive.shape[0]):
+        if alive[j]:
+            out[n] = j
+            n += 1
+    return n
