@@ -27,12 +27,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, overrides in CASES.items():
+        for case, (name, overrides) in enumerate(CASES.items()):
             times = []
             for k in range(args.repeats):
                 cfg = compose_config(*overrides)
                 start = time.perf_counter()
-                run(cfg, Path(tmp) / f"{len(times)}-{k}")
+                run(cfg, Path(tmp) / f"{case}-{k}")  # a new folder per run: nothing is reused
                 times.append(time.perf_counter() - start)
             print(f"{name}: median {statistics.median(times):.2f} s over {args.repeats} runs ({cfg.steps} quarters)")
 
