@@ -227,7 +227,7 @@ def time_paths_figure(model: DashboardModel) -> Figure:
     for row, metric in zip(axes, SHARE_METRICS, strict=True):
         changes, name = share_changes(metrics, cities, metric)
         plots.time_paths(changes, name, highlight=cities, ax=row[0], start=start)
-        row[0].set_ylabel(f"{metric}\n%")
+        row[0].set_ylabel(f"{plots.SHORT_METRIC_LABELS[metric]}\n%")
         effect, name = effect_changes(metrics, baseline, cities, metric)
         if effect.empty:
             row[1].text(0.5, 0.5, "no agreement:\nnothing to compare", ha="center", va="center", transform=row[1].transAxes)

@@ -268,6 +268,7 @@ AGREEMENT_COLOURS = {
     "deep_without_talent": "tab:green",
     "deep_without_associations": "tab:gray",
 }
+SHORT_METRIC_LABELS = {"gdp_share": "GDP share", "talent_share": "talent share", "enterprise_share": "enterprise share"}  # small axes
 METRIC_LABELS = {  # how a reader names the share metrics in titles and tables
     "gdp_share": "share of the region's GDP",
     "talent_share": "share of its talent",
