@@ -1,4 +1,4 @@
-"""Benchmark: the enterprise decision step, vectorised (as implemented) vs per agent with Mesa's shuffle_do.
+"""Benchmark: the enterprise decision step as implemented (array code and compiled loops) vs per agent with Mesa's shuffle_do.
 
 Both sides make the same decisions from the same market solution: exit after sustained
 losses, entry where profits are high, and relocation or branching by the pairwise logit

@@ -7,8 +7,8 @@ goes to 127.0.0.1: the page's requests to anything else are blocked and reported
 a closed local port, so an asset missing from the `solara-assets` package fails here instead of reaching the internet.
 
 Without chromium (or without the `viz`/`test` extras) the test is skipped, unless COOPSIM_REQUIRE_BROWSER=1 (CI), in which
-case it fails. Each run re-makes docs/dashboard.png (the README's screenshot) from the page it has just driven, so the
-picture in the docs cannot go stale.
+case it fails. Each passing run re-makes docs/dashboard.png (the README's screenshot) from the page it has just driven,
+so the picture in the docs cannot go stale; a failing run leaves it alone.
 """
 
 from __future__ import annotations
@@ -254,10 +254,9 @@ def test_dashboard_in_headless_chromium(browser_page, server, tmp_path):
     assert minutes_after < minutes_before, status
 
     assert blocked == [], f"the page asked for addresses other than the dashboard's: {blocked}"
-    fresh = tmp_path / "dashboard.png"  # written whole, then moved over the docs' copy
+    fresh = tmp_path / "dashboard.png"  # the README's screenshot, moved over the docs' copy once every check has passed
     tab.screenshot(path=str(fresh))
     assert fresh.stat().st_size > 0
-    shutil.move(fresh, DOCS_SCREENSHOT)
 
     # Play runs on to the horizon and stops there: never "Quarter 61 of 60"
     tab.get_by_role("button", name="▶", exact=True).click()
@@ -266,3 +265,4 @@ def test_dashboard_in_headless_chromium(browser_page, server, tmp_path):
     assert tab.locator(".coopsim-quarter").inner_text().startswith("Quarter 60 of 60")
     time.sleep(HORIZON_SETTLE_S)
     assert tab.locator(".coopsim-quarter").inner_text().startswith("Quarter 60 of 60")  # and it stays there
+    shutil.move(fresh, DOCS_SCREENSHOT)  # a failing run never replaces the docs' picture

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 from matplotlib.colors import to_hex
 
+from coopsim.config import BASELINE_AGREEMENT
 from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, mean_interval, run_indicators
 from coopsim.plots import (
     METRIC_LABELS,
@@ -59,8 +60,8 @@ from coopsim.results import (
     verify_run,
 )
 from coopsim.sweep import build_index, run_overrides, sweep_runs
+from coopsim.units import PERCENT
 
-BASELINE_AGREEMENT = "none"
 PATH_METRICS = ("gdp_share", "enterprise_share", "talent_share")
 EFFECT_METRICS = ("gdp_share", "talent_share", "enterprise_share")  # paired effects by city, for maps and the workbook
 HORIZON_METRICS = (*EFFECT_METRICS, "gdp_100m_yuan")  # levels at the horizon in the summary (GDP only for data regions)
@@ -91,7 +92,6 @@ FLOW_UNITS = {  # the unit of each flow, one panel each in the flows figure
     "relocations_in": "enterprise agents",
 }
 FIGURE_DPI = 110
-PERCENT = 100.0
 
 
 def scenario_name(settings: dict) -> str:

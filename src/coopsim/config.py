@@ -434,6 +434,7 @@ def rule_params(node: DictConfig, params_type: type[RuleParams], path: str) -> R
     return params
 
 
+BASELINE_AGREEMENT = "none"  # the agreement preset every scenario is paired with (configs/agreement/none.yaml)
 TRANSPORT_MODES = ("road", "rail", "hsr")
 RAIL_MODES = ("hsr", "rail")  # the modes a rail rule's line can add: people only, or people and goods
 LABOUR_CHOICES = ("logit", "pairwise")

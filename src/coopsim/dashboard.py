@@ -32,15 +32,16 @@ with warnings.catch_warnings():
 from omegaconf import OmegaConf
 
 from coopsim import plots
+from coopsim.config import BASELINE_AGREEMENT
 from coopsim.region import quarter_name
 from coopsim.run_tables import cities_table, links_table
 from coopsim.runner import build_model, compose_config
+from coopsim.units import PERCENT
 
 REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
 AGREEMENTS = ("none", "rail", "investment", "talent", "deep_cooperation")
 DEFAULT_REGION = "guangdong"
 DEFAULT_AGREEMENT = "deep_cooperation"  # every lever acts in it; with "none" the levers change nothing
-BASELINE_AGREEMENT = "none"  # the paired run each agreement is compared with
 # Dashboard parameter -> the config field it overrides (configs/config.yaml and configs/economy/).
 LEVER_FIELDS = {
     "rail_speed_kmh": "levers.rail_speed_kmh",
@@ -50,7 +51,6 @@ LEVER_FIELDS = {
     "spillover_strength": "economy.knowledge.spillover_strength",
 }
 SHARE_METRICS = ("gdp_share", "enterprise_share", "talent_share")
-PERCENT = 100.0
 MAP_FIGSIZE_INCHES = (7.5, 5.0)
 TIME_PATHS_FIGSIZE_INCHES = (9.0, 6.0)
 FIGURE_DPI = 90

@@ -20,23 +20,26 @@ class FlowLedger:
     :meth:`reset` starts a new quarter.
     """
 
-    def __init__(self, cities: int) -> None:
-        self.cities = int(cities)
+    def __init__(self, n_cities: int) -> None:
+        self.n_cities = int(n_cities)
         self.reset()
 
     def reset(self) -> None:
         """Start a quarter: every flow and transfer back to zero."""
-        self._flows: defaultdict[str, np.ndarray] = defaultdict(lambda: np.zeros(self.cities))
-        self.transfers = np.zeros(self.cities)
+        self._flows: defaultdict[str, np.ndarray] = defaultdict(lambda: np.zeros(self.n_cities))
+        self.transfers = np.zeros(self.n_cities)
 
     def add(self, flow: str, cities, amounts=None) -> None:
         """Add one unit (or ``amounts``) to ``flow`` in each of ``cities`` (repeats allowed)."""
         cities = np.asarray(cities, dtype=np.int64)
         weights = None if amounts is None else np.asarray(amounts, dtype=float)
-        self._flows[flow] += np.bincount(cities, weights=weights, minlength=self.cities)
+        self._flows[flow] += np.bincount(cities, weights=weights, minlength=self.n_cities)
 
     def __getitem__(self, flow: str) -> np.ndarray:
-        return self._flows[flow]
+        """This quarter's ``flow`` by city; zeros (not kept) for a flow nothing caused, so reading never changes it."""
+        values = self._flows.get(flow)
+        return values if values is not None else np.zeros(self.n_cities)
 
     def __contains__(self, flow: str) -> bool:
+        """Whether anything caused ``flow`` this quarter."""
         return flow in self._flows

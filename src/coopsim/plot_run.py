@@ -16,10 +16,10 @@ import yaml
 from coopsim.plots import METRIC_LABELS, gdp_for_map, region_map, save_figures, time_paths
 from coopsim.region import quarter_name
 from coopsim.results import CITIES_FILE, CONFIG_FILE, LINKS_FILE, latest_run, read_metrics, read_table
+from coopsim.units import PERCENT
 
 TIME_PATH_METRICS = ("gdp_share", "talent_share", "enterprise_share", "real_wage")
 FIGURE_DPI = 120
-PERCENT = 100.0
 RESULTS_ROOT = Path("results")
 
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from coopsim.config import BASELINE_AGREEMENT
 from coopsim.region import MONTHS_PER_QUARTER, QUARTERS_PER_YEAR, quarter_name
 from coopsim.region_data import LinkRecord, records_to_frame
 
@@ -275,7 +276,6 @@ METRIC_LABELS = {  # how a reader names the share metrics in titles and tables
     "enterprise_share": "share of its enterprises",
 }
 OTHER_COLOURS = ("tab:green", "tab:cyan", "tab:olive", "tab:pink", "tab:gray", "tab:brown")  # presets not named above
-BASELINE_AGREEMENT_NAME = "none"
 BASELINE_LINESTYLE = "--"
 BASELINE_ZORDER = 5  # above the scenarios' lines and bands
 # Within one preset, sweeps over other settings get shades of its colour, from darker to lighter.
@@ -320,7 +320,7 @@ def scenario_styles(scenarios: pd.DataFrame) -> dict[str, ScenarioStyle]:
         labels = group.set_index("scenario")["label"]
         for k, scenario in enumerate(members):
             colour = base if len(members) == 1 else _shade(base, np.linspace(*SHADE_RANGE, len(members))[k])
-            if agreement == BASELINE_AGREEMENT_NAME:
+            if agreement == BASELINE_AGREEMENT:
                 styles[scenario] = ScenarioStyle(labels[scenario], colour, BASELINE_LINESTYLE, BASELINE_ZORDER)
             else:
                 styles[scenario] = ScenarioStyle(labels[scenario], colour)

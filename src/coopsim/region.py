@@ -36,7 +36,10 @@ from coopsim.results import sha256_of
 
 MONTHS_PER_QUARTER = 3
 # Memory of a run, measured on 2026-11-26: 20 million talent cohorts (people_per_talent_agent=1) peaked at 3.0 GB for one
-# quarter, about 150 bytes a cohort with the quarter's work arrays; enterprises carry more columns and draws.
+# quarter, about 150 bytes a cohort with the quarter's work arrays. At full scale (region=guangdong_full, 7.8 million
+# enterprises and 1.26 million cohorts) 60 quarters peaked at 1.53 GB (benchmarks/scale.py), about 140 bytes an
+# enterprise after the cohorts and the interpreter; the bound below is kept near three times that (draws and branches of
+# a busier run).
 BYTES_PER_COHORT = 150.0
 BYTES_PER_ENTERPRISE = 400.0
 MEMORY_SHARE = 0.8  # refuse a run estimated to need more than this share of the machine's physical memory

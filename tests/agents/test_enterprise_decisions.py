@@ -8,6 +8,7 @@ import pytest
 from coopsim.agents.enterprise import (
     entry_decisions,
     exit_decisions,
+    net_profit,
     new_enterprise_population,
     relocation_annuity,
     relocation_choices,
@@ -258,3 +259,31 @@ def test_no_relocation_with_a_single_city_or_nobody_reconsidering():
     assert len(rows) == len(destination) == 0
     rows, _ = relocate(np.arange(100) % 2, [1.0, 5.0], 0.0, uniforms, rate=0.0)
     assert len(rows) == 0
+
+
+def test_codes_outside_the_tables_are_refused_not_read_past_their_end():
+    """The compiled loops index flat tables without numba's checks: an association, city or sector code outside them
+    raises IndexError instead of reading other memory."""
+    n = 2000
+    cities = np.arange(n) % 2
+    uniforms = np.random.default_rng(37).random((n, 3))
+    multiplier = np.array([[1.0, 0.2], [1.0, 1.0]])  # one association (row 0) and the non-members' row
+    with pytest.raises(IndexError, match="association"):
+        relocate(cities, [1.0, 1.0], 0.0, uniforms, association=np.full(n, 7), multiplier=multiplier)
+    with pytest.raises(IndexError, match="city"):
+        relocate(np.full(n, 5), [1.0, 1.0], 0.0, uniforms)  # city 5 of a two-city table
+    pop, sectors, market, mass = relocation_setup(cities, [1.0, 1.0])
+    pop.column("sector")[:3] = -1
+    with pytest.raises(IndexError, match="sector"):
+        net_profit(pop, pop.rows, sectors, market, mass)
+
+
+def test_an_enterprise_without_revenue_has_the_largest_exit_hazard_not_none():
+    """Zero revenue and a loss: the margin is -inf and the gap its limit, -1 (numpy's -inf / inf alone would be NaN,
+    a hazard of NaN and never an exit)."""
+    assert zero_profit_gap(np.array([-np.inf]))[0] == -1.0
+    params = SimpleNamespace(exit_patience=1, exit_rate=0.5)
+    pop = population(1)
+    hazard_draw = np.array([0.49])  # below exit_rate * 1
+    leaving = exit_decisions(pop, pop.rows, np.zeros(1), np.full(1, -5e8), SimpleNamespace(sigma=np.array([SIGMA])), params, hazard_draw)
+    assert leaving.tolist() == [0]

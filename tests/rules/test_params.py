@@ -122,7 +122,7 @@ def test_a_rule_added_on_the_command_line_fails_naming_the_field(change, message
 def test_parameters_read_as_attributes_of_the_rule():
     rules = build_rules(compose_config("agreement=deep_cooperation", "levers.rail_opening_quarter=5"))
     rail = rules["rail"]
-    assert rail.opening_quarter == rail.params.opening_quarter == 5  # model.events_table and the dashboard read it so
+    assert rail.opening_quarter == rail.params.opening_quarter == 5  # run_tables.events_table and the dashboard read it so
     assert rules["investment"].annual_budget == 50.0 and rules["investment"].placed == 0  # a parameter; the rule's state
     with pytest.raises(AttributeError, match="colour"):
         _ = rail.colour
@@ -137,6 +137,15 @@ def test_a_rule_is_built_from_its_own_parameters_only():
     assert RailConnectivity(params).station_minutes() == {("A", "B"): pytest.approx(200.0 / (350.0 * 0.72) * 60.0)}
     with pytest.raises(TypeError, match="expected InvestmentParams, got RailParams"):
         InvestmentFlows(params)
+
+
+def test_binding_a_rule_built_in_python_checks_its_values_too(make_model):
+    """bind validates the parameters again: a rule built by hand (not by build_rules) cannot skip the value checks."""
+    line = {"stations": ["Shenzhen", "Shantou"], "segment_km": [347.5], "speed_kmh": 350.0, "dwell_minutes": 2.0}
+    rule = RailConnectivity(RailParams(**line, average_speed_share=1.5, opening_quarter=1, mode="hsr", max_speed_kmh=600.0))
+    model = make_model("agreement=none", "steps=2")
+    with pytest.raises(ConfigError, match=r"agreement\.rules\.line\.average_speed_share"):
+        rule.bind(model, "agreement.rules.line")
 
 
 def test_every_schema_names_its_rule_class_and_every_rule_its_schema():

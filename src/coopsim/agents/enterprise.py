@@ -169,13 +169,15 @@ def _revenue_and_profit(rows, mass, by_row, sector, city, overhead, per_mass, lo
     ``revenue / sigma_s - F_s o_e w_i``, in numpy's order of operations (exact IEEE products: the same doubles).
 
     ``per_mass`` and ``location_mass`` are (S, K) tables flattened; indices are unsigned, which spares
-    numba's negative-index checks (rows, sectors and cities are never negative). ``mass`` is indexed by row
-    (``by_row``) or by position in ``rows``.
+    numba's negative-index checks, and a sector or city code outside the tables (a negative one wraps to a huge
+    unsigned value) raises IndexError. ``mass`` is indexed by row (``by_row``) or by position in ``rows``.
     """
-    K = np.uint64(n_cities)
+    K, S = np.uint64(n_cities), np.uint64(sigma.shape[0])
     for i in range(rows.shape[0]):
         r = np.uint64(rows[i])
         s, c = np.uint64(sector[r]), np.uint64(city[r])
+        if s >= S or c >= K:
+            raise IndexError("an enterprise's sector or city code is outside the sector and city tables")
         cell = s * K + c
         value = (mass[r] if by_row else mass[i]) * per_mass[cell]
         value = value * location_mass[cell]
@@ -241,16 +243,22 @@ def understaffed_closures(
     return np.concatenate(closures) if closures else np.empty(0, dtype=np.int64)
 
 
+MAX_MARGIN = 0.5  # m / (1 - m) reaches 1, the largest gap, at m = 0.5
+MIN_OPERATING_PROFIT = 1e-300  # a margin's denominator: an enterprise with no revenue has an infinite (negative) margin
+
+
 def zero_profit_gap(margin: np.ndarray) -> np.ndarray:
     """Relative gap to the zero-profit number of enterprises implied by a profit margin.
 
     With ``m = pi / (r / sigma)`` (net over operating profit) and enterprises sharing a
     market's operating profit, the zero-profit count is ``n* = n / (1 - m)`` (free entry,
     FKV 1999 eq. 4.16), so ``n*/n - 1 = m / (1 - m)``. Clipped to [-1, 1]: at most the
-    whole stock exits or enters in a quarter.
+    whole stock exits or enters in a quarter (an infinite loss, no revenue at all, is -1: the limit).
     """
-    margin = np.minimum(margin, 0.5)  # m / (1 - m) reaches 1 at m = 0.5
-    return np.clip(margin / (1.0 - margin), -1.0, 1.0)
+    margin = np.minimum(margin, MAX_MARGIN)
+    with np.errstate(invalid="ignore"):  # -inf / inf: the limit, -1, is set below
+        gap = np.clip(margin / (1.0 - margin), -1.0, 1.0)
+    return np.where(np.isneginf(margin), -1.0, gap)
 
 
 def exit_decisions(
@@ -296,7 +304,7 @@ def exit_decisions(
 def _loss_streaks_and_hazards(rows, streak, revenue, profit, sector, sigma, patience, exit_rate, patient, hazard):
     """Lengthen each row's loss streak (or end it on a profit); for those at ``patience`` or beyond, write their
     position in ``rows`` and their exit hazard ``exit_rate * max(-gap(m), 0)`` to ``patient`` and ``hazard``, with
-    ``m = pi / max(r / sigma, 1e-300)`` and ``gap`` of :func:`zero_profit_gap` (Hopenhayn 1992; FKV 1999 eq. 4.16);
+    ``m = pi / max(r / sigma, MIN_OPERATING_PROFIT)`` and ``gap`` of :func:`zero_profit_gap` (Hopenhayn 1992; FKV 1999 eq. 4.16);
     returns how many. A NaN margin gives a NaN hazard (no exit), as numpy's ``minimum``, ``maximum`` and ``clip`` do."""
     n = 0
     for i in range(rows.shape[0]):
@@ -305,13 +313,20 @@ def _loss_streaks_and_hazards(rows, streak, revenue, profit, sector, sigma, pati
         streak[r] = length
         if length >= patience:
             operating = revenue[i] / sigma[np.uint64(sector[r])]
-            margin = profit[i] / _nan_max(operating, 1e-300)
-            margin = _nan_min(margin, 0.5)
-            gap = _nan_min(_nan_max(margin / (1.0 - margin), -1.0), 1.0)
+            gap = _gap(profit[i] / _nan_max(operating, MIN_OPERATING_PROFIT))
             patient[n] = i
             hazard[n] = exit_rate * _nan_max(-gap, 0.0)
             n += 1
     return n
+
+
+@numba.njit(cache=True)
+def _gap(margin):
+    """:func:`zero_profit_gap` of one margin, in numpy's order of operations (the same double)."""
+    if margin == -np.inf:
+        return -1.0
+    margin = _nan_min(margin, MAX_MARGIN)
+    return _nan_min(_nan_max(margin / (1.0 - margin), -1.0), 1.0)
 
 
 @numba.njit(cache=True)
@@ -346,7 +361,7 @@ def entry_decisions(
     """
     operating = mean_entrant_mass * market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None] * market.wage[None, :]
-    margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, 1e-300), 0.0)
+    margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, MIN_OPERATING_PROFIT), 0.0)
     talent_share = talent / talent.sum() if talent.sum() > 0 else np.zeros_like(talent)
     pool = params.entry_pool_share * talent_share[None, :] * count.sum(axis=1, keepdims=True)
     expected = params.entry_rate * np.maximum(zero_profit_gap(margin), 0.0) * np.maximum(count, pool)
@@ -396,10 +411,10 @@ def relocation_choices(
     reconsider, weight = _reconsidering_and_count(rows, first_draw, float(params.relocation_rate), pop.city, K)
     if len(reconsider) == 0 or K < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    members = association_cost_multiplier is not None
     city = np.take(pop.city, reconsider)
     own_mass = sectors.productivity_mass(np.take(pop.sector, reconsider), np.take(pop.productivity, reconsider))
     operating_per_mass = location_mass * market.revenue_per_mass(sectors) / sectors.sigma[:, None]  # (S, K)
-    members = association_cost_multiplier is not None
     multiplier = association_cost_multiplier if members else np.ones((1, K))
     tables = (
         _floats(operating_per_mass),
@@ -447,14 +462,16 @@ def _relocation_values(
     out,
 ):
     """Present value of moving each row to its candidate city, in quarters of revenue (:func:`relocation_choices`):
-    ``annuity * (pi_j - pi_i) / max(r_i, 1e-300) - cost_ij`` with ``pi = mass * (r / sigma per mass) - F_s o_e w``
+    ``annuity * (pi_j - pi_i) / max(r_i, MIN_OPERATING_PROFIT) - cost_ij`` with ``pi = mass * (r / sigma per mass) - F_s o_e w``
     (net profit, FKV 1999 ch. 4) and ``r_i = sigma * operating profit here``; costs times the association's multiplier
     for members (the last row of ``multiplier`` for non-members, association -1). Numpy's order of operations; the
     (S, K), (K, K) and (associations + 1, K) tables come flattened."""
-    K = np.uint64(n_cities)
+    K, S = np.uint64(n_cities), np.uint64(sigma.shape[0])
     for i in range(rows.shape[0]):
         r, j = np.uint64(rows[i]), np.uint64(candidate[i])
         s, c = np.uint64(sector[r]), np.uint64(city[r])
+        if s >= S or c >= K or j >= K:  # a negative code wraps to a huge unsigned value
+            raise IndexError("an enterprise's sector, city or candidate city is outside the tables")
         operating_here = own_mass[i] * operating_per_mass[s * K + c]
         revenue_here = operating_here * sigma[s]
         cost_units = fixed[s] * overhead[r]
@@ -463,5 +480,7 @@ def _relocation_values(
         cost = moving_cost[c * K + j]
         if members:
             a = association[r]
+            if a < -1 or a >= n_multipliers - 1:  # -1: not a member (the last row); else an association's row
+                raise IndexError("an enterprise's association is outside the association cost table")
             cost = cost * multiplier[np.uint64(a if a >= 0 else n_multipliers + a) * K + j]
-        out[i] = annuity * (there - here) / _nan_max(revenue_here, 1e-300) - cost
+        out[i] = annuity * (there - here) / _nan_max(revenue_here, MIN_OPERATING_PROFIT) - cost

@@ -144,10 +144,6 @@ class MarketSolution:
         """``c_si ** (1-sigma) MA_si`` (S, K): revenue of a unit of productivity mass in each sector and city."""
         return self.unit_cost ** (1.0 - sectors.sigma[:, None]) * self.market_access
 
-    def enterprise_revenue(self, sectors: SectorParameters, sector, city, productivity) -> np.ndarray:
-        """Revenue ``r_e = phi_e ** (sigma-1) c_si ** (1-sigma) MA_si`` of given enterprises."""
-        return sectors.productivity_mass(sector, productivity) * self.revenue_per_mass(sectors)[sector, city]
-
 
 def price_index(sectors: SectorParameters, productivity_mass, unit_cost, trade_cost) -> np.ndarray:
     """CES price index ``P_sj = [sum_i A_si (c_si tau_sij) ** (1-sigma)] ** (1/(1-sigma))`` (FKV eq. 4.27)."""

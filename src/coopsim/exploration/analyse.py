@@ -50,6 +50,7 @@ from coopsim.exploration.explore import COMPLETE, ENSEMBLE_FILE, INFO_FILE
 from coopsim.exploration.spec import CLASS_COLUMN, UNIT_PREFIX, ExplorationSpec, parse_spec
 from coopsim.indicators import CLASSES
 from coopsim.plots import save_figures
+from coopsim.units import PERCENT
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,6 @@ SCATTER_POINT_SIZE, SCATTER_ALPHA, JITTER = 10.0, 0.7, 0.15
 BAR_HEIGHT = 0.38
 BOX_ROW_INCHES, BOX_MARGIN_INCHES = 0.7, 1.2  # the box-limits figure: height per restricted parameter, and for titles
 CATEGORY_LABEL_OFFSET_PT = (-6, 7)  # a category's name, above its dot
-PERCENT = 100.0
 TOP_PARAMETERS_IN_WORDS = 3
 
 

@@ -23,8 +23,8 @@ import pandas as pd
 from coopsim.exploration.spec import CLASS_INPUTS, ClassRules, Outcome
 from coopsim.indicators import INDICATOR_METRICS, Geography, run_indicators, sub_centre_class
 from coopsim.metrics import FLOW_METRICS
+from coopsim.units import PERCENT
 
-PERCENT = 100.0
 NO_CLASS = ""  # a failed run has no class
 
 

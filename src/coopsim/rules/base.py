@@ -45,8 +45,10 @@ class AgreementRule:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def bind(self, model, path: str) -> None:
-        """Attach to a model: remember the config path for messages, then check parameters."""
+        """Attach to a model: remember the config path for messages, then check the parameters' values (again, for a
+        rule built in Python rather than by :func:`coopsim.runner.build_rules`) and what needs the model."""
         self.path = path
+        self.params.validate(path)
         self.check(model)
 
     def check(self, model) -> None:
