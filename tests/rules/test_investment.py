@@ -27,51 +27,45 @@ def test_money_is_conserved_each_quarter(invested):
     assert wide(invested, "investment_out")["Shenzhen"].iloc[1] == pytest.approx(50.0 / 4)
 
 
-def test_investment_raises_partner_capital_stock_and_places_source_owned_enterprises():
-    model = build_model(compose_config("region=shenzhen_shantou", "agreement=investment", *STEPS))
-    try:
-        for _ in range(12):
-            model.step()
-        shantou, shenzhen = model.region.partner, model.region.core
-        capital = model.recorder.frame().query("metric == 'capital_stock' and city == 'Shantou'")["value"].to_numpy()
-        assert np.all(np.diff(capital[1:]) > 0) and capital[0] == 0
-        pop = model.enterprises
-        rule = model.rules["investment"]
-        assert rule.placed == int(rule.annual_budget / 4 * 0.95 * 12 // rule.capital_per_enterprise)
-        placed = [pop.row_of(uid) for uid in rule.placed_uids]
-        placed = np.array([row for row in placed if row is not None])
-        assert len(placed) > 0
-        assert np.all(pop.owner_city[placed] == shenzhen)
-        assert set(np.unique(pop.sector[placed])) <= set(rule.sector_indices)
-        assert np.mean(pop.city[placed] == shantou) > 0.9  # a few may move on by themselves later
-    finally:
-        model.release()
+def test_investment_raises_partner_capital_stock_and_places_source_owned_enterprises(make_model):
+    model = make_model("region=shenzhen_shantou", "agreement=investment", *STEPS)
+    for _ in range(12):
+        model.step()
+    shantou, shenzhen = model.region.partner, model.region.core
+    capital = model.recorder.frame().query("metric == 'capital_stock' and city == 'Shantou'")["value"].to_numpy()
+    assert np.all(np.diff(capital[1:]) > 0) and capital[0] == 0
+    pop = model.enterprises
+    rule = model.rules["investment"]
+    assert rule.placed == int(rule.annual_budget / 4 * 0.95 * 12 // rule.capital_per_enterprise)
+    placed = [pop.row_of(uid) for uid in rule.placed_uids]
+    placed = np.array([row for row in placed if row is not None])
+    assert len(placed) > 0
+    assert np.all(pop.owner_city[placed] == shenzhen)
+    assert set(np.unique(pop.sector[placed])) <= set(rule.sector_indices)
+    assert np.mean(pop.city[placed] == shantou) > 0.9  # a few may move on by themselves later
 
 
-def test_capital_built_enters_production_with_its_output_elasticity():
+def test_capital_built_enters_production_with_its_output_elasticity(make_model):
     """Every enterprise in the host gains (1 + K/K0)^theta (Cobb-Douglas; Solow 1957); the outlay is not household income."""
-    model = build_model(compose_config("region=shenzhen_shantou", "agreement=investment", *STEPS))
-    try:
-        for _ in range(8):
-            model.step()
-        shantou = model.region.partner
-        theta = model.economy.capital_output_elasticity
-        factor = (1.0 + model.capital_stock[shantou] / model.initial_capital[shantou]) ** theta
-        assert factor > 1.0
-        ratio = model.location_mass[:, shantou] / (
-            model.base_location_mass[:, shantou] * model.spillover_factor[shantou] ** (model.sectors.sigma - 1)
-        )
-        assert ratio == pytest.approx(factor ** (model.sectors.sigma - 1), rel=1e-12)
-        # initial capital is capital_output_ratio years of GDP, in budget units (亿元)
-        gdp = model.recorder.frame().query("step == 0 and metric == 'gdp'").set_index("city").loc[model.region.city_names, "value"]
-        expected = model.economy.capital_output_ratio * 4 * gdp.to_numpy() / model.numeraire_per_budget_unit
-        assert model.initial_capital == pytest.approx(expected)
-        metrics = model.recorder.frame()
-        income = metrics.query("metric == 'income' and step == 8").set_index("city")["value"]
-        assert income.sum() == pytest.approx(model.market.income.sum() - model.flows.transfers.sum())
-        assert model.flows.transfers[shantou] > 0  # spent in the host as construction demand
-    finally:
-        model.release()
+    model = make_model("region=shenzhen_shantou", "agreement=investment", *STEPS)
+    for _ in range(8):
+        model.step()
+    shantou = model.region.partner
+    theta = model.economy.capital_output_elasticity
+    factor = (1.0 + model.capital_stock[shantou] / model.initial_capital[shantou]) ** theta
+    assert factor > 1.0
+    ratio = model.location_mass[:, shantou] / (
+        model.base_location_mass[:, shantou] * model.spillover_factor[shantou] ** (model.sectors.sigma - 1)
+    )
+    assert ratio == pytest.approx(factor ** (model.sectors.sigma - 1), rel=1e-12)
+    # initial capital is capital_output_ratio years of GDP, in budget units (亿元)
+    gdp = model.recorder.frame().query("step == 0 and metric == 'gdp'").set_index("city").loc[model.region.city_names, "value"]
+    expected = model.economy.capital_output_ratio * 4 * gdp.to_numpy() / model.numeraire_per_budget_unit
+    assert model.initial_capital == pytest.approx(expected)
+    metrics = model.recorder.frame()
+    income = metrics.query("metric == 'income' and step == 8").set_index("city")["value"]
+    assert income.sum() == pytest.approx(model.market.income.sum() - model.flows.transfers.sum())
+    assert model.flows.transfers[shantou] > 0  # spent in the host as construction demand
 
 
 def test_investment_raises_the_partners_gdp_against_no_agreement():

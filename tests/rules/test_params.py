@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from coopsim.config import RULE_SCHEMAS, AssociationsParams, ConfigError, InvestmentParams, RailParams, TalentParams
 from coopsim.rules.investment import InvestmentFlows
 from coopsim.rules.rail import RailConnectivity
-from coopsim.runner import build_model, build_rules, compose_config
+from coopsim.runner import build_rules, compose_config
 
 SECOND_LINE = (
     "+agreement.rules.line={_target_:coopsim.rules.rail.RailConnectivity,stations:[Shenzhen,Shanwei],segment_km:[185.5],"
@@ -76,17 +76,14 @@ def test_a_wrong_type_or_unknown_field_fails_at_composition_naming_it(override, 
     assert field in f"{error.value} {error.value.__cause__}"
 
 
-def test_a_rule_added_on_the_command_line_is_typed_by_its_class():
+def test_a_rule_added_on_the_command_line_is_typed_by_its_class(make_model):
     cfg = compose_config("region=shenzhen_shantou", "agreement=rail", "levers.rail_opening_quarter=3", "steps=3", SECOND_LINE)
     assert OmegaConf.get_type(cfg.agreement.rules.line) is dict  # no schema in a defaults list: build_rules types it
-    model = build_model(cfg)
-    try:
-        line = model.rules["line"]
-        assert isinstance(line, RailConnectivity) and isinstance(line.params, RailParams)
-        assert line.params.speed_kmh == 250.0 and isinstance(line.params.speed_kmh, float)
-        assert line.params.segment_km == [185.5]
-    finally:
-        model.release()
+    model = make_model(cfg=cfg)
+    line = model.rules["line"]
+    assert isinstance(line, RailConnectivity) and isinstance(line.params, RailParams)
+    assert line.params.speed_kmh == 250.0 and isinstance(line.params.speed_kmh, float)
+    assert line.params.segment_km == [185.5]
 
 
 @pytest.mark.parametrize(

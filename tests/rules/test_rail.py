@@ -14,50 +14,42 @@ RAIL = ["agreement=rail", "agreement.rules.rail.opening_quarter=3", "steps=6"]
 NEW_LINE_MINUTES = 347.5 / (350.0 * 0.72) * 60.0  # the default line, Shenzhen-Shantou: about 82.7 min
 
 
-def test_link_lowers_partner_travel_time_and_trade_cost_from_opening_quarter():
-    model = build_model(compose_config("region=shenzhen_shantou", *RAIL))
-    try:
-        core, partner = model.region.core, model.region.partner
-        minutes, tau = [], []
-        for _ in range(5):
-            model.step()
-            minutes.append(model.region.travel_minutes[core, partner])
-            tau.append(model.trade_costs()[:, core, partner].copy())
-        assert minutes[0] == minutes[1] == pytest.approx(169.8)  # quarters 1, 2: before the opening
-        expected = 347.5 / (350.0 * 0.72) * 60.0
-        assert minutes[2] == pytest.approx(expected) and minutes[4] == pytest.approx(expected)
-        assert np.array_equal(tau[0], tau[1])
-        # a high-speed line carries people, not goods: only the passenger-network sector's trade cost falls
-        passenger = np.array([s.network == "passenger" for s in model.economy.sectors.values()])
-        assert passenger.any() and (~passenger).any()
-        assert np.all(tau[2][passenger] < tau[1][passenger])
-        assert np.array_equal(tau[2][~passenger], tau[1][~passenger])
-        saved = model.recorder.frame().query("metric == 'rail_minutes_saved' and city == 'Shantou'").set_index("step")["value"]
-        assert saved[3] == pytest.approx(169.8 - expected) and saved.drop(3).eq(0).all()
-    finally:
-        model.release()
-
-
-def test_intermediate_stations_get_through_trains():
-    model = build_model(
-        compose_config(
-            "agreement=rail",
-            "agreement.rules.rail.stations=[Shenzhen,Shanwei,Shantou]",
-            "agreement.rules.rail.segment_km=[185.5,162.0]",
-            "agreement.rules.rail.opening_quarter=1",
-            "steps=2",
-        )
-    )
-    try:
+def test_link_lowers_partner_travel_time_and_trade_cost_from_opening_quarter(make_model):
+    model = make_model("region=shenzhen_shantou", *RAIL)
+    core, partner = model.region.core, model.region.partner
+    minutes, tau = [], []
+    for _ in range(5):
         model.step()
-        r = model.region
-        running = [185.5 / 252.0 * 60.0, 162.0 / 252.0 * 60.0]
-        assert r.travel_minutes[r.index("Shenzhen"), r.index("Shanwei")] == pytest.approx(running[0])
-        # in 2021 Q2 the Shantou-Shanwei HSR (36 min from 2023 Q4) is not open yet: the new segment is the fastest
-        assert r.travel_minutes[r.index("Shanwei"), r.index("Shantou")] == pytest.approx(running[1])
-        assert r.travel_minutes[r.index("Shenzhen"), r.index("Shantou")] == pytest.approx(sum(running) + 2.0)
-    finally:
-        model.release()
+        minutes.append(model.region.travel_minutes[core, partner])
+        tau.append(model.trade_costs()[:, core, partner].copy())
+    assert minutes[0] == minutes[1] == pytest.approx(169.8)  # quarters 1, 2: before the opening
+    expected = 347.5 / (350.0 * 0.72) * 60.0
+    assert minutes[2] == pytest.approx(expected) and minutes[4] == pytest.approx(expected)
+    assert np.array_equal(tau[0], tau[1])
+    # a high-speed line carries people, not goods: only the passenger-network sector's trade cost falls
+    passenger = np.array([s.network == "passenger" for s in model.economy.sectors.values()])
+    assert passenger.any() and (~passenger).any()
+    assert np.all(tau[2][passenger] < tau[1][passenger])
+    assert np.array_equal(tau[2][~passenger], tau[1][~passenger])
+    saved = model.recorder.frame().query("metric == 'rail_minutes_saved' and city == 'Shantou'").set_index("step")["value"]
+    assert saved[3] == pytest.approx(169.8 - expected) and saved.drop(3).eq(0).all()
+
+
+def test_intermediate_stations_get_through_trains(make_model):
+    model = make_model(
+        "agreement=rail",
+        "agreement.rules.rail.stations=[Shenzhen,Shanwei,Shantou]",
+        "agreement.rules.rail.segment_km=[185.5,162.0]",
+        "agreement.rules.rail.opening_quarter=1",
+        "steps=2",
+    )
+    model.step()
+    r = model.region
+    running = [185.5 / 252.0 * 60.0, 162.0 / 252.0 * 60.0]
+    assert r.travel_minutes[r.index("Shenzhen"), r.index("Shanwei")] == pytest.approx(running[0])
+    # in 2021 Q2 the Shantou-Shanwei HSR (36 min from 2023 Q4) is not open yet: the new segment is the fastest
+    assert r.travel_minutes[r.index("Shanwei"), r.index("Shantou")] == pytest.approx(running[1])
+    assert r.travel_minutes[r.index("Shenzhen"), r.index("Shantou")] == pytest.approx(sum(running) + 2.0)
 
 
 @pytest.mark.parametrize(

@@ -9,28 +9,25 @@ from coopsim.runner import build_model, compose_config, simulate
 EXCHANGE = ["region=shenzhen_shantou", "agreement=talent", "agreement.rules.talent.duration_quarters=2", "steps=10"]
 
 
-def test_people_conserved_and_secondees_return():
-    model = build_model(compose_config(*EXCHANGE, "agreement.rules.talent.return_share=1.0"))
-    try:
-        total = model.talent_per_city().sum()
-        shenzhen, shantou = model.region.core, model.region.partner
-        for quarter in range(1, 11):
-            model.step()
-            assert model.talent_per_city().sum() == pytest.approx(total, rel=1e-12)
-            pop = model.talent
-            rows = pop.rows
-            away = rows[pop.exchange_until[rows] >= 0]
-            # 250 people a quarter each way, two quarters each: at most 500 seconded per direction
-            from_core = pop.size[away[pop.exchange_origin[away] == shenzhen]].sum()
-            assert from_core == pytest.approx(min(quarter, 2) * 250.0)
-            assert np.all(pop.city[away[pop.exchange_origin[away] == shenzhen]] == shantou)
-        metrics = model.recorder.frame()
-        exchange_in = metrics.query("metric == 'exchange_in'").groupby("step")["value"].sum()
-        exchange_out = metrics.query("metric == 'exchange_out'").groupby("step")["value"].sum()
-        assert np.allclose(exchange_in, exchange_out)
-        assert exchange_in.iloc[3] == pytest.approx(4 * 250.0)  # two new secondments out, two cohorts back
-    finally:
-        model.release()
+def test_people_conserved_and_secondees_return(make_model):
+    model = make_model(*EXCHANGE, "agreement.rules.talent.return_share=1.0")
+    total = model.talent_per_city().sum()
+    shenzhen, shantou = model.region.core, model.region.partner
+    for quarter in range(1, 11):
+        model.step()
+        assert model.talent_per_city().sum() == pytest.approx(total, rel=1e-12)
+        pop = model.talent
+        rows = pop.rows
+        away = rows[pop.exchange_until[rows] >= 0]
+        # 250 people a quarter each way, two quarters each: at most 500 seconded per direction
+        from_core = pop.size[away[pop.exchange_origin[away] == shenzhen]].sum()
+        assert from_core == pytest.approx(min(quarter, 2) * 250.0)
+        assert np.all(pop.city[away[pop.exchange_origin[away] == shenzhen]] == shantou)
+    metrics = model.recorder.frame()
+    exchange_in = metrics.query("metric == 'exchange_in'").groupby("step")["value"].sum()
+    exchange_out = metrics.query("metric == 'exchange_out'").groupby("step")["value"].sum()
+    assert np.allclose(exchange_in, exchange_out)
+    assert exchange_in.iloc[3] == pytest.approx(4 * 250.0)  # two new secondments out, two cohorts back
 
 
 def test_talent_changes_only_by_migration_and_exchange():
@@ -47,27 +44,19 @@ def test_zero_quota_changes_nothing_bit_for_bit():
     pd.testing.assert_frame_equal(none, zero)
 
 
-def test_host_learning_raises_host_productivity():
-    model = build_model(
-        compose_config(*EXCHANGE, "agreement.rules.talent.two_way=false", "agreement.rules.talent.host_productivity_effect=5.0")
-    )
-    quiet = build_model(
-        compose_config(*EXCHANGE, "agreement.rules.talent.two_way=false", "agreement.rules.talent.host_productivity_effect=0.0")
-    )
-    try:
-        for m in (model, quiet):
-            for _ in range(3):
-                m.step()
-        shantou = model.region.partner
+def test_host_learning_raises_host_productivity(make_model):
+    model = make_model(*EXCHANGE, "agreement.rules.talent.two_way=false", "agreement.rules.talent.host_productivity_effect=5.0")
+    quiet = make_model(*EXCHANGE, "agreement.rules.talent.two_way=false", "agreement.rules.talent.host_productivity_effect=0.0")
+    for m in (model, quiet):
+        for _ in range(3):
+            m.step()
+    shantou = model.region.partner
 
-        def mean_efficiency(m):
-            rows = m.enterprises.rows
-            return m.enterprises.productivity[rows][m.enterprises.city[rows] == shantou].mean()
+    def mean_efficiency(m):
+        rows = m.enterprises.rows
+        return m.enterprises.productivity[rows][m.enterprises.city[rows] == shantou].mean()
 
-        assert mean_efficiency(model) > mean_efficiency(quiet)
-    finally:
-        model.release()
-        quiet.release()
+    assert mean_efficiency(model) > mean_efficiency(quiet)
 
 
 @pytest.mark.parametrize(
