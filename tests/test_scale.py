@@ -20,7 +20,7 @@ def test_the_full_scale_preset_has_one_agent_per_registered_enterprise():
     cfg = compose_config("region=guangdong_full")
     assert cfg.region.data.enterprise_agents == provincial_totals()["registered_enterprises_2023"] == 7_808_000
     assert cfg.region.core_city == "Shenzhen" and cfg.region.partner_city == "Shantou"  # the default region otherwise
-    region = build_region(compose_config("region=guangdong_full").region)  # data only: no agents yet
+    region = build_region(cfg.region)  # data only: no agents yet
     assert region.enterprises.sum() == 7_808_000
     assert region.cohort_size == region.worker_cohort_size == 100.0
 

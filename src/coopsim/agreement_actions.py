@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from coopsim.agents.association import IndustryAssociation
-from coopsim.economy.market import value_added
 
 
 class AgreementActions:
@@ -30,8 +29,8 @@ class AgreementActions:
 
     def quarterly_gdp(self) -> np.ndarray:
         """Each city's GDP at the latest market solution, numeraire per quarter (K,): before this quarter's market
-        clears, last quarter's."""
-        return value_added(self.sectors, self.market, self.market_inputs)
+        clears, last quarter's (computed once when the market clears, ``market_gdp``)."""
+        return self.market_gdp.copy()
 
     def move_talent(self, rows: np.ndarray, destination: int, cause: str) -> None:
         """Move talent cohorts to a city, recording ``<cause>_out`` and ``<cause>_in`` flows in people."""

@@ -220,7 +220,7 @@ def calibration_report(model) -> pd.DataFrame:
     region = model.region
     if region.gdp_2020 is None:
         return pd.DataFrame(columns=REPORT_COLUMNS)
-    gdp = value_added(model.sectors, model.market, model.market_inputs)
+    gdp = model.quarterly_gdp()
     talent = model.talent_per_city()
     residents = model.residents_per_city()
     core = region.core if region.core is not None else 0

@@ -77,31 +77,31 @@ def initial_economy(cfg: CoopsimConfig, region: Region, trade_costs: np.ndarray)
         targets = CalibrationTargets.steady_state(region)
     else:
         targets = None
-    if targets is None:
-        return InitialEconomy(
-            sectors=sectors,
-            productivity_dispersion=dispersion,
-            mean_draw_mass=draw_mass,
-            sector_split=split,
-            outside_productivity=np.ones(region.size),
-            location_mass=np.ones((len(sector_configs), region.size)),
-            amenity={"talent": region.amenity.copy(), "workers": region.amenity.copy()},
-            amenity_trend={"talent": np.zeros(region.size), "workers": np.zeros(region.size)},
-            enterprise_counts=np.stack([largest_remainder(int(n), split) for n in region.enterprises], axis=1),
-            calibration=None,
-        )
-    calibration = calibrate_region(region, sectors, cfg.economy, targets, trade_costs, draw_mass[:, None], split)
-    scaled = scaled_sectors(sectors, calibration.fixed_talent_scale)
+    if targets is None:  # every place equally productive, the configured amenities, no trend
+        calibration = None
+        outside = np.ones(region.size)
+        location_mass = np.ones((len(sector_configs), region.size))
+        amenity = {"talent": region.amenity.copy(), "workers": region.amenity.copy()}
+        trend = {group: np.zeros(region.size) for group in amenity}
+        counts = np.stack([largest_remainder(int(n), split) for n in region.enterprises], axis=1)
+    else:
+        calibration = calibrate_region(region, sectors, cfg.economy, targets, trade_costs, draw_mass[:, None], split)
+        sectors = scaled_sectors(sectors, calibration.fixed_talent_scale)
+        outside = calibration.outside_productivity
+        location_mass = calibration.productivity ** (sectors.sigma[:, None] - 1.0)
+        amenity = {group: values.copy() for group, values in calibration.amenity.items()}
+        trend = {group: values.copy() for group, values in calibration.amenity_trend.items()}
+        counts = calibration.enterprise_counts
     return InitialEconomy(
-        sectors=scaled,
+        sectors=sectors,
         productivity_dispersion=dispersion,
         mean_draw_mass=draw_mass,
         sector_split=split,
-        outside_productivity=calibration.outside_productivity,
-        location_mass=calibration.productivity ** (scaled.sigma[:, None] - 1.0),
-        amenity={group: values.copy() for group, values in calibration.amenity.items()},
-        amenity_trend={group: values.copy() for group, values in calibration.amenity_trend.items()},
-        enterprise_counts=calibration.enterprise_counts,
+        outside_productivity=outside,
+        location_mass=location_mass,
+        amenity=amenity,
+        amenity_trend=trend,
+        enterprise_counts=counts,
         calibration=calibration,
     )
 

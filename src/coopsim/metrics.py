@@ -13,7 +13,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from coopsim.economy.market import value_added
 from coopsim.economy.money import annual_budget_units
 from coopsim.region import quarter_name
 
@@ -78,8 +77,9 @@ def income(model) -> np.ndarray:
 
 
 def gdp(model) -> np.ndarray:
-    """Value added produced in each city: the outside sector's output and the Dixit-Stiglitz sectors' revenue."""
-    return value_added(model.sectors, model.market, model.market_inputs)
+    """Value added produced in each city: the outside sector's output and the Dixit-Stiglitz sectors' revenue
+    (:func:`coopsim.economy.market.value_added`, computed once when the market clears)."""
+    return model.quarterly_gdp()
 
 
 def gdp_100m_yuan(model) -> np.ndarray:

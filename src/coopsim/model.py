@@ -207,6 +207,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         solver = self.economy.solver
         self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
         self.market_inputs = inputs
+        self.market_gdp = value_added(self.sectors, self.market, inputs)  # read by the metrics, the rules and the checks
         self.enterprise_counts = agg.count
         self._check_plausible()
         if not self.market.converged:
@@ -220,7 +221,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
 
     def _check_plausible(self) -> None:
         """A quarter with non-finite GDP or a city whose residents' income is negative is a failure, raised loudly."""
-        gdp = value_added(self.sectors, self.market, self.market_inputs)
+        gdp = self.market_gdp
         income = self.market.income - self.flows.transfers
         bad = ~np.isfinite(gdp) | ~np.isfinite(income) | (income < 0)
         if bad.any():
