@@ -30,7 +30,7 @@ import yaml
 from matplotlib.colors import to_hex
 
 from coopsim.config import BASELINE_AGREEMENT
-from coopsim.indicators import INDICATOR_METRICS, Geography, classify, indicator_table, mean_interval, run_indicators
+from coopsim.indicators import INDICATOR_METRICS, Geography, classify, geography_of, indicator_table, mean_interval, run_indicators
 from coopsim.plots import (
     METRIC_LABELS,
     band_paths,
@@ -207,7 +207,7 @@ def paired_effects(runs: pd.DataFrame, metrics: pd.DataFrame, metric: str, city:
     confidence interval from the t distribution of the paired differences, in the metric's
     units and in percent of the baseline (``effect_pct``, ``pct_low``, ``pct_high``).
     """
-    at = metrics[(metrics["metric"] == metric) & (metrics["city"] == city) & (metrics["step"] == step)]
+    at = metrics[(metrics["step"] == step) & (metrics["metric"] == metric) & (metrics["city"] == city)]
     agreement = runs.set_index("scenario")["agreement"].to_dict()
     at = at.assign(agreement=at["scenario"].map(agreement))
     base = at[at["agreement"] == BASELINE_AGREEMENT].set_index(["pairing", "seed"])["value"]
@@ -240,7 +240,8 @@ EFFECT_COLUMNS = ["scenario", "metric", "city", "seeds", "effect", "ci_low", "ci
 def all_city_effects(runs: pd.DataFrame, metrics: pd.DataFrame, step: int) -> pd.DataFrame:
     """Paired effects of every scenario on every city's :data:`EFFECT_METRICS` at ``step`` (for maps and the workbook)."""
     cities = sorted(set(metrics["city"]) - {"region"})
-    parts = [paired_effects(runs, metrics, metric, city, step) for metric in EFFECT_METRICS for city in cities]
+    at = metrics[(metrics["step"] == step) & metrics["metric"].isin(EFFECT_METRICS)]  # filtered once, not per city
+    parts = [paired_effects(runs, at, metric, city, step) for metric in EFFECT_METRICS for city in cities]
     parts = [part for part in parts if not part.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EFFECT_COLUMNS)
 
@@ -377,10 +378,7 @@ def _calibration_sheet(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _geography(runs: pd.DataFrame) -> Geography | None:
     """The partner, core, circle and wing named in the runs' region config (None when it names no circle)."""
-    region = yaml.safe_load((runs["run"].iloc[0] / CONFIG_FILE).read_text())["region"]
-    if not region.get("circle") or not region.get("partner_city") or not region.get("core_city"):
-        return None
-    return Geography(region["partner_city"], region["core_city"], tuple(region["circle"]), tuple(region.get("wing") or region["circle"]))
+    return geography_of(yaml.safe_load((runs["run"].iloc[0] / CONFIG_FILE).read_text())["region"])[0]
 
 
 def sub_centre_indicators(

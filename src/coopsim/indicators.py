@@ -52,6 +52,16 @@ class Geography:
     wing: tuple[str, ...]
 
 
+def geography_of(region) -> tuple[Geography | None, str | None]:
+    """The partner, core, circle and wing a region config names (a ``DictConfig`` or the dict of a saved
+    ``config.yaml``), or None and why the sub-centre indicators cannot be computed."""
+    missing = [key for key in ("partner_city", "core_city", "circle") if not region.get(key)]
+    if missing:
+        return None, f"a region that names its {', '.join(f'region.{key}' for key in missing)} (region {region.get('name')})"
+    circle = tuple(region["circle"])
+    return Geography(region["partner_city"], region["core_city"], circle, tuple(region.get("wing") or circle)), None
+
+
 def run_indicators(metrics: pd.DataFrame, geography: Geography, horizon: int) -> dict[str, float]:
     """Levels of the indicators for one run (its tidy metrics: ``step, city, metric, value``)."""
     wide = metrics[metrics["step"].isin([0, horizon])].pivot_table(index=["step", "city"], columns="metric", values="value")

@@ -77,7 +77,7 @@ from coopsim.exploration.spec import (
     parse_spec,
     set_value,
 )
-from coopsim.indicators import Geography
+from coopsim.indicators import Geography, geography_of
 from coopsim.model import RegionalEconomy
 from coopsim.region import region_inputs
 from coopsim.region_data import DataError
@@ -175,16 +175,6 @@ def _compose_each(overrides: list[str], levers: tuple[Lever, ...], extra: list[s
     return configs
 
 
-def geography_of(cfg: DictConfig) -> tuple[Geography | None, str | None]:
-    """The partner, core, circle and wing the region config names, or why the sub-centre indicators cannot be computed."""
-    region = cfg.region
-    missing = [key for key in ("partner_city", "core_city", "circle") if not region.get(key)]
-    if missing:
-        return None, f"a region that names its {', '.join(f'region.{key}' for key in missing)} (region {region.name})"
-    circle = tuple(region.circle)
-    return Geography(region.partner_city, region.core_city, circle, tuple(region.get("wing") or circle)), None
-
-
 def config_hash(cfg: DictConfig) -> str:
     """SHA-256 of what the ensemble's rows depend on: the resolved config (run-control settings aside), input tables, versions."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -210,7 +200,7 @@ def prepare(cfg: DictConfig, overrides: list[str], output_dir: str | Path | None
     """
     spec = parse_spec(cfg.get("exploration"))
     groups = tuple(lever for lever in spec.levers if lever.categorical and is_group(lever.path))
-    geography, why_not = geography_of(cfg)
+    geography, why_not = geography_of(cfg.region)
     if geography is None:
         raise ExplorationError(f"{ROOT}: the sub-centre classes need {why_not}")
     names = ", ".join(f"{ROOT}.levers.{lever.name}.values" for lever in groups)
@@ -221,7 +211,7 @@ def prepare(cfg: DictConfig, overrides: list[str], output_dir: str | Path | None
     model = build_model(copy.deepcopy(next(iter(baselines.values()))))  # the region, horizon and sectors the rules check against
     try:
         city_names = list(model.region.city_names)
-        check_outcomes(spec, city_names, None)
+        check_outcomes(spec, city_names)
         for city in {geography.partner, geography.core, *geography.circle, *geography.wing} - set(city_names):
             raise ExplorationError(f"region: the circle or wing names {city!r}, not a city of the region {city_names}")
         check_against_config(spec, bases, {lever.name for lever in groups}, model, build_rules, typed_config)

@@ -57,6 +57,16 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator != 0 else float("nan")
 
 
+def _percent_effect(run: dict[str, float], base: dict[str, float], key: str) -> float:
+    """The run's ``key`` against its baseline's, in % of the baseline's (NaN where the baseline's is 0)."""
+    return PERCENT * _ratio(run[key] - base[key], base[key])
+
+
+def _spread_effect(run: dict[str, float], base: dict[str, float]) -> float:
+    """The spread ratio effect: the rest of the circle's GDP gain per unit of the partner's (NaN where the partner's is 0)."""
+    return _ratio(run["rest_of_circle_gdp"] - base["rest_of_circle_gdp"], run["partner_gdp"] - base["partner_gdp"])
+
+
 def outcome_values(outcomes: tuple[Outcome, ...], run: dict[str, float], base: dict[str, float]) -> dict[str, float]:
     """Each outcome's value from the run's levels and its paired baseline's."""
     values = {}
@@ -64,11 +74,11 @@ def outcome_values(outcomes: tuple[Outcome, ...], run: dict[str, float], base: d
         if outcome.measure == "level":
             values[outcome.name] = run[outcome.name]
         elif outcome.name == "spread_ratio":
-            values[outcome.name] = _ratio(run["rest_of_circle_gdp"] - base["rest_of_circle_gdp"], run["partner_gdp"] - base["partner_gdp"])
+            values[outcome.name] = _spread_effect(run, base)
         elif outcome.measure == "effect":
             values[outcome.name] = run[outcome.name] - base[outcome.name]
         else:
-            values[outcome.name] = PERCENT * _ratio(run[outcome.name] - base[outcome.name], base[outcome.name])
+            values[outcome.name] = _percent_effect(run, base, outcome.name)
     return values
 
 
@@ -77,10 +87,10 @@ def class_inputs(run: dict[str, float], base: dict[str, float]) -> dict[str, flo
     the circle's GDP, and the spread ratio effect."""
     share, circle, rest, spread = CLASS_INPUTS
     return {
-        share: PERCENT * _ratio(run["partner_gdp_share"] - base["partner_gdp_share"], base["partner_gdp_share"]),
-        circle: PERCENT * _ratio(run["partner_circle_share"] - base["partner_circle_share"], base["partner_circle_share"]),
-        rest: PERCENT * _ratio(run["rest_of_circle_gdp"] - base["rest_of_circle_gdp"], base["rest_of_circle_gdp"]),
-        spread: _ratio(run["rest_of_circle_gdp"] - base["rest_of_circle_gdp"], run["partner_gdp"] - base["partner_gdp"]),
+        share: _percent_effect(run, base, "partner_gdp_share"),
+        circle: _percent_effect(run, base, "partner_circle_share"),
+        rest: _percent_effect(run, base, "rest_of_circle_gdp"),
+        spread: _spread_effect(run, base),
     }
 
 

@@ -608,11 +608,10 @@ def check_against_config(
             )
 
 
-def check_outcomes(spec: ExplorationSpec, city_names: list[str], geography_error: str | None) -> None:
-    """Each ``metric:city`` outcome names a city of the region; indicators need the region's circle (``geography_error`` says why not)."""
+def check_outcomes(spec: ExplorationSpec, city_names: list[str]) -> None:
+    """Each ``metric:city`` outcome names a city of the region (the region's circle, which the indicators need, is
+    checked before: an exploration always classifies its runs)."""
     for outcome in spec.outcomes:
-        if outcome.indicator and geography_error:
-            raise ExplorationError(f"{ROOT}.outcomes.{outcome.measure}: {outcome.name}: the sub-centre indicators need {geography_error}")
         if outcome.metric:
             metric, city = outcome.metric
             if city not in city_names:
