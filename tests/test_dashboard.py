@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import threading
 import weakref
@@ -10,6 +11,7 @@ import ipyvuetify
 import ipywidgets
 import mesa
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 from matplotlib.figure import Figure
@@ -258,7 +260,7 @@ def test_a_quarter_waits_for_panels_reading_the_simulation(released):
     assert not worker.is_alive() and model.quarter == 1
 
 
-def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement(released):
+def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement(released, make_model):
     """The effect panel is the run against the no-agreement run with the same seed, stepped alongside: zero at the
     start, and the change since 2021 minus the baseline's own change afterwards."""
     model = released(DashboardModel(region=FAST_REGION, agreement="investment"))
@@ -266,6 +268,11 @@ def test_the_effect_view_compares_with_the_same_seed_run_without_the_agreement(r
     for _ in range(4):
         model.step()
     assert model.baseline.steps == model.simulation.steps == 4
+    # the run is a copy of the built baseline with the rules bound: its metrics are those of a model built anew
+    fresh = make_model(cfg=copy.deepcopy(model.cfg))
+    for _ in range(4):
+        fresh.step()
+    pd.testing.assert_frame_equal(model.simulation.recorder.frame(), fresh.recorder.frame())
     cities = [model.partner_name, model.core_name]
     frames = model.simulation.recorder.frame(), model.baseline.recorder.frame()
     effect, name = dashboard.effect_changes(*frames, cities, "gdp_share")

@@ -35,7 +35,7 @@ from coopsim import plots
 from coopsim.config import BASELINE_AGREEMENT
 from coopsim.region import quarter_name
 from coopsim.run_tables import cities_table, links_table
-from coopsim.runner import build_model, compose_config
+from coopsim.runner import build_model, built, compose_config, fork
 from coopsim.units import PERCENT
 
 REGIONS = ("guangdong", "shenzhen_shantou", "two_symmetric")
@@ -119,12 +119,15 @@ class DashboardModel(mesa.Model):
         self.region_name = region
         self.agreement = agreement
         self.horizon = int(self.cfg.steps)
-        self.simulation = build_model(self.cfg)
         # The paired baseline: no agreement, the same seed (common random numbers), stepped alongside, so that the
         # dashboard shows the agreement's effect as well as the change since 2021 (which includes the baseline's own).
+        # It is built (calibrated, agents drawn) once, and the agreement's run is a copy of it with the rules bound.
         self.baseline = None
-        if agreement != BASELINE_AGREEMENT:
-            self.baseline = build_model(compose_config(*dashboard_overrides(region, BASELINE_AGREEMENT, seed, **levers)))
+        if agreement == BASELINE_AGREEMENT:
+            self.simulation = build_model(self.cfg)
+        else:
+            self.baseline = built(compose_config(*dashboard_overrides(region, BASELINE_AGREEMENT, seed, **levers)))
+            self.simulation = fork(self.baseline, self.cfg)
         # Held while a quarter runs and while the panels read the simulation: Play steps in a worker thread, and a control
         # moved meanwhile re-renders the panels from another one.
         self.lock = threading.Lock()

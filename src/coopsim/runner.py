@@ -6,6 +6,7 @@ Python that a notebook or a test can call with a config from Hydra's compose API
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import logging
 import os
@@ -83,6 +84,29 @@ def build_model(cfg: DictConfig) -> RegionalEconomy:
     """Validate the config, build the agreement's rules from ``_target_`` and the model."""
     typed = typed_config(cfg)
     return RegionalEconomy(typed, build_rules(cfg))
+
+
+def built(cfg: DictConfig) -> RegionalEconomy:
+    """A model built (calibrated, its agents drawn) from a run config, without its agreement rules (see :func:`fork`)."""
+    return RegionalEconomy(typed_config(cfg), {})
+
+
+def fork(model: RegionalEconomy, cfg: DictConfig) -> RegionalEconomy:
+    """A copy of a model built by :func:`built`, with the agreement rules of ``cfg`` bound as ``RegionalEconomy`` binds them.
+
+    Building a model (calibration, drawing the agents) depends on the region, the economy and the
+    seed, not on the agreement: a run and its paired baseline, and runs of a design group that
+    differ only in levers, start from copies of one built model instead of building it again. The
+    copy keeps every random stream's state, so the run's metrics are those of building it anew
+    (``tests/exploration/test_explore_runs.py`` checks they are identical). The exploration and the dashboard's
+    paired baseline use it.
+    """
+    copied = copy.deepcopy(model)
+    copied.cfg = typed_config(cfg)
+    copied.rules = build_rules(cfg)
+    for key, rule in copied.rules.items():
+        rule.bind(copied, f"agreement.rules.{key}")
+    return copied
 
 
 def build_rules(cfg: DictConfig) -> dict:

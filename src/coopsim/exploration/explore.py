@@ -82,7 +82,7 @@ from coopsim.model import RegionalEconomy
 from coopsim.region import region_inputs
 from coopsim.region_data import DataError
 from coopsim.results import atomic_write_bytes, atomic_write_parquet, package_versions
-from coopsim.runner import FULL_ERROR_ENV, advance, build_model, build_rules, compose_config, config_dir, typed_config
+from coopsim.runner import FULL_ERROR_ENV, advance, build_model, build_rules, built, compose_config, config_dir, fork, typed_config
 
 log = logging.getLogger(__name__)
 
@@ -317,28 +317,6 @@ def _configured(base: DictConfig, row: dict, factors, skip: tuple[str, ...], see
             set_value(cfg, factor.path, _scalar(row[factor.name]))
     cfg.seed = int(seed)
     return cfg
-
-
-def built(cfg: DictConfig) -> RegionalEconomy:
-    """A model built (calibrated, its agents drawn) from a run config, without its agreement rules (see :func:`fork`)."""
-    return RegionalEconomy(typed_config(cfg), {})
-
-
-def fork(model: RegionalEconomy, cfg: DictConfig) -> RegionalEconomy:
-    """A copy of a model built by :func:`built`, with the agreement rules of ``cfg`` bound as ``RegionalEconomy`` binds them.
-
-    Building a model (calibration, drawing the agents) depends on the region, the economy and the
-    seed, not on the agreement: a run and its paired baseline, and runs of a design group that
-    differ only in levers, start from copies of one built model instead of building it again. The
-    copy keeps every random stream's state, so the run's metrics are those of building it anew
-    (``tests/exploration/test_explore_runs.py`` checks they are identical).
-    """
-    copied = copy.deepcopy(model)
-    copied.cfg = typed_config(cfg)
-    copied.rules = build_rules(cfg)
-    for key, rule in copied.rules.items():
-        rule.bind(copied, f"agreement.rules.{key}")
-    return copied
 
 
 def _simulate(model: RegionalEconomy, task: ChunkTask) -> tuple[dict[str, float], pd.DataFrame]:
