@@ -259,11 +259,16 @@ REPORT_COLUMNS = ["target", "city", "data", "model", "error", "fallback"]
 REPORT_LABELS = {"gdp_share": "GDP share", "talent_share_of_residents": "talent/residents", "talent_wage_vs_core": "wage/core"}
 
 
+def largest_errors(report: pd.DataFrame) -> pd.Series:
+    """Each target's largest ``|model / data - 1|`` in the report's target order (NaN for a target without data)."""
+    return report.groupby("target", sort=False)["error"].apply(lambda error: float(error.abs().max()))
+
+
 def calibration_summary(report: pd.DataFrame, calibration: Calibration | None) -> dict:
     """What ``run.json`` keeps of the calibration: rounds and each target's largest relative error."""
     if report.empty:
         return {}
-    worst = report.dropna(subset=["error"]).groupby("target", sort=False)["error"].apply(lambda e: float(e.abs().max()))
+    worst = largest_errors(report).dropna()
     summary = {"largest_error": {target: round(value, 6) for target, value in worst.items()}}
     if calibration is not None:
         summary["rounds"] = int(calibration.rounds)
@@ -277,8 +282,7 @@ def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbac
     lines = []
     if calibration is not None:
         lines.append(f"calibration: {calibration.rounds} rounds")
-    for target, part in report.groupby("target", sort=False):
-        worst = part["error"].abs().max()
+    for target, worst in largest_errors(report).items():
         lines.append(f"{target}: largest |model/data - 1| = {worst:.4f}" if np.isfinite(worst) else f"{target}: no data (reported)")
     cities = report["city"].unique()
     table = pd.DataFrame(index=cities)
