@@ -112,6 +112,7 @@ class Plan:
     bases: dict[tuple, DictConfig]  # one composed config per combination of config-group lever values
     baselines: dict[tuple, DictConfig]  # the baseline agreement, per combination of the other config-group levers' values
     group_levers: tuple[str, ...]
+    baseline_levers: tuple[str, ...]  # factors that also set the baseline's config (:func:`baseline_levers`)
     geography: Geography
     horizon: int
     seed: int
@@ -225,6 +226,7 @@ def prepare(cfg: DictConfig, overrides: list[str], output_dir: str | Path | None
         bases=bases,
         baselines=baselines,
         group_levers=tuple(lever.name for lever in groups),
+        baseline_levers=baseline_levers(spec, baselines, {lever.name for lever in groups}),
         geography=geography,
         horizon=int(cfg.steps),
         seed=int(cfg.seed),
@@ -412,8 +414,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, int, int]:
         record["warnings"] = WARNING_SEPARATOR.join(messages)
         record["seconds"] = time.perf_counter() - started
         record |= {factor.name: _scalar(row[factor.name]) for factor in task.factors}
-        record |= {name: values[name] for name in (o.name for o in task.spec.outcomes)}
-        record |= {name: values[name] for name in CLASS_INPUTS}
+        record |= values  # the outcomes, then the class inputs
         record |= {f"{UNIT_PREFIX}{factor.name}": float(row[f"{UNIT_PREFIX}{factor.name}"]) for factor in task.factors}
         records.append(record)
     _release(shared)
@@ -424,16 +425,22 @@ def run_chunk(task: ChunkTask) -> tuple[int, int, int]:
     return task.index, len(frame), int((frame["status"] != COMPLETE).sum())
 
 
+def baseline_levers(spec: ExplorationSpec, baselines: dict[tuple, DictConfig], group_levers: set[str]) -> tuple[str, ...]:
+    """The factors that also set the paired baseline's config (and so key the built model it shares): those on a path
+    every baseline has, other than config-group levers, and other than levers when the baseline has no rules to read
+    them."""
+    no_rules = not any(baseline.agreement.get("rules") for baseline in baselines.values())
+    return tuple(
+        factor.name
+        for factor in spec.factors
+        if factor.name not in group_levers
+        and not (no_rules and factor.path.startswith(LEVERS_PREFIX))
+        and all(has_path(baseline, factor.path) for baseline in baselines.values())
+    )
+
+
 def _task(plan: Plan, store: ShardStore, index: int) -> ChunkTask:
     rows = plan.design.iloc[plan.chunks[index].start : plan.chunks[index].stop].to_dict("records")
-    no_rules = not any(baseline.agreement.get("rules") for baseline in plan.baselines.values())
-    baseline_levers = tuple(
-        factor.name
-        for factor in plan.spec.factors
-        if factor.name not in plan.group_levers
-        and not (no_rules and factor.path.startswith(LEVERS_PREFIX))
-        and all(has_path(baseline, factor.path) for baseline in plan.baselines.values())
-    )
     metrics_dir = plan.output_dir / METRICS_DIR if plan.spec.save_metrics else None
     if metrics_dir is not None:
         metrics_dir.mkdir(parents=True, exist_ok=True)
@@ -444,7 +451,7 @@ def _task(plan: Plan, store: ShardStore, index: int) -> ChunkTask:
         baselines=plan.baselines,
         factors=plan.spec.factors,
         group_levers=plan.group_levers,
-        baseline_levers=baseline_levers,
+        baseline_levers=plan.baseline_levers,
         spec=plan.spec,
         geography=plan.geography,
         horizon=plan.horizon,
