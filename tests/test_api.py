@@ -55,7 +55,8 @@ def talent_total(metrics: pd.DataFrame) -> float:
 def test_a_one_way_exchange_raises_the_hosts_talent_share_by_its_quota():
     """Shenzhen seconds a year's quota to Shantou, nothing comes back before quarter 5: paired with the same seed and no
     exchange (quota 0), Shantou's talent share at quarter 4 is up by the quota over the region's talent (secondees stay
-    put, so to within a cohort), Shenzhen's is down by at most the quota (migration may refill part of it)."""
+    put, so to within a cohort), Shenzhen's is down by the quota, give or take the decisions of the cohorts whose
+    utility the secondment changed (at most two cohorts either way; migration may refill part of it)."""
     runs, metrics = api.sweep(
         {"levers.exchange_quota": [0, int(QUOTA)]},
         "region=shenzhen_shantou",
@@ -68,5 +69,5 @@ def test_a_one_way_exchange_raises_the_hosts_talent_share_by_its_quota():
     change = (shares["levers.exchange_quota=1000"] - shares["levers.exchange_quota=0"]) * talent_total(metrics)  # people
     for seed in (0, 1):
         assert QUOTA - COHORT < change[(seed, "Shantou")] < QUOTA + COHORT
-        assert -QUOTA - COHORT < change[(seed, "Shenzhen")] < 0
+        assert -QUOTA - 2 * COHORT < change[(seed, "Shenzhen")] < 0
         assert change.xs(seed, level="seed").sum() == pytest.approx(0.0, abs=1e-6)  # people moved, none made

@@ -1,6 +1,7 @@
 """Regions built from config and data: travel times, scheduled openings, calibration, aggregation."""
 
 import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -234,7 +235,52 @@ def test_talent_wages_follow_the_observed_wage_gradient(calibrated):
     data_ratio = region.wage_2020[region.index("Shenzhen")] / region.wage_2020[region.index("Shantou")]
     assert data_ratio == pytest.approx(1.725, abs=0.001)
     assert at["Shenzhen"] / at["Shantou"] == pytest.approx(data_ratio, rel=0.01)
-    assert np.max(np.abs(calibrated.calibration.talent_wage_error)) < calibrated.cfg.region.data.wage_tolerance
+
+
+def test_income_as_people_earn_it_premiums_worker_gradient_and_capital(calibrated):
+    """Step 0 pays workers on the 2020 minimum-wage gradient and talent on the average-wage gradient, so every city's
+    skill premium lies in the range of Chinese returns to tertiary education aimed for (1.3-2.5) and Shenzhen's workers
+    earn 1.3-2.0 times Meizhou's (2,200 / 1,410 yuan minimum wages); what GDP per resident holds beyond wages is capital
+    income, so labour shares are below one, lowest in the core, and residents' income falls below GDP where capital
+    is owned elsewhere."""
+    from coopsim.calibration import calibration_report, labour_income
+
+    region, market = calibrated.region, calibrated.market
+    premium = market.wage / market.worker_wage
+    assert premium.min() > 1.3 and premium.max() < 2.5
+    shenzhen, meizhou = region.index("Shenzhen"), region.index("Meizhou")
+    assert market.worker_wage[shenzhen] / market.worker_wage[meizhou] == pytest.approx(2200 / 1410, rel=0.01)
+    gdp = calibrated.quarterly_gdp()
+    labour_share = labour_income(calibrated) / gdp
+    assert np.all((labour_share > 0.2) & (labour_share < 1.0))
+    assert labour_share[shenzhen] < labour_share[meizhou]
+    theta = calibrated.capital_share
+    gdp_weighted = np.sum(theta * gdp) / gdp.sum()
+    assert gdp_weighted == pytest.approx(calibrated.cfg.region.data.non_labour_share, abs=1e-3)  # held at the last round's GDP
+    assert np.all((theta >= 0.0) & (theta <= calibrated.cfg.region.data.max_capital_share))
+    # GDP by place and income by residence differ by the capital income owned outside the region
+    lost = (1.0 - calibrated.cfg.economy.local_capital_ownership) * market.capital_income
+    income = market.income - calibrated.flows.transfers
+    assert income.sum() == pytest.approx(gdp.sum() - lost.sum(), rel=1e-9)
+    report = calibration_report(calibrated).set_index(["target", "city"])
+    assert abs(report.loc[("talent_wage_vs_core", "Shantou"), "error"]) < 0.01
+    assert abs(report.loc[("worker_wage_vs_core", "Meizhou"), "error"]) < 0.01
+
+
+def test_a_city_without_a_minimum_wage_takes_its_average_wage_and_is_listed(tmp_path):
+    """The low-pay gradient falls back on a city's average wage (times the median ratio of the others) and says so."""
+    from importlib import resources
+
+    source = resources.files("coopsim.data").joinpath("guangdong_pre2021.csv").read_text(encoding="utf-8")
+    kept = [line for line in source.splitlines() if not line.startswith("Meizhou,2020,min_wage_monthly_yuan")]
+    table = tmp_path / "pre2021.csv"
+    table.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    built = region("guangdong", f"region.data.pre2021_table={table}")
+    assert built.fallbacks["min_wage_monthly_yuan"] == ["Meizhou"]
+    meizhou = built.index("Meizhou")
+    others = np.arange(built.size) != meizhou
+    ratio = np.median(built.worker_wage_2020[others] / built.wage_2020[others])
+    assert built.worker_wage_2020[meizhou] == pytest.approx(built.wage_2020[meizhou] * ratio)
 
 
 def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrated):
@@ -242,9 +288,19 @@ def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrat
 
     report = calibration_report(calibrated)
     assert list(report.columns) == ["target", "city", "data", "model", "error", "fallback"]
-    assert set(report["target"]) == {"gdp_share", "talent_share_of_residents", "talent_wage_vs_core", "skill_premium"}
+    assert set(report["target"]) == {
+        "gdp_share",
+        "talent_share_of_residents",
+        "talent_wage_vs_core",
+        "skill_premium",
+        "capital_share",
+        "worker_wage_vs_core",
+        "labour_share_of_gdp",
+        "income_over_gdp",
+    }
     fitted = report.dropna(subset=["data"]).groupby("target")["error"].apply(lambda e: e.abs().max())
     assert fitted["gdp_share"] < 0.02 and fitted["talent_share_of_residents"] < 0.01 and fitted["talent_wage_vs_core"] < 0.02
+    assert fitted["skill_premium"] < 0.02 and fitted["worker_wage_vs_core"] < 0.02
     flagged = report.query("target == 'talent_wage_vs_core' and fallback")["city"]
     assert set(flagged) == set(calibrated.region.fallbacks["wage_monthly_yuan_2020"])
     text = format_report(report, calibrated.calibration, calibrated.region.fallbacks)
@@ -269,12 +325,18 @@ def test_trend_growth_is_relative_to_the_region_and_averages_to_zero():
     assert growth[0] > 0 > growth[2]
 
 
-def test_the_trend_makes_the_2010s_relative_growth_continue_at_step_0_and_fades(calibrated):
-    """Expected flows at step 0 move each city's people by its 2010-2020 growth relative to the region (both groups);
-    the drift halves every trend_half_life_years."""
+@pytest.fixture(scope="module")
+def with_resident_trend():
+    with model_factory() as make:
+        yield make("steps=1", "region.data.trend=true")
+
+
+def test_the_trend_makes_the_2010s_relative_growth_continue_at_step_0_and_fades(with_resident_trend):
+    """With the resident drift on (an option; the default baseline has none), expected flows at step 0 move each city's
+    people by its 2010-2020 growth relative to the region (both groups); the drift halves every trend_half_life_years."""
     from coopsim.calibration import relative_resident_growth
 
-    model, data = calibrated, calibrated.cfg.region.data
+    model, data = with_resident_trend, with_resident_trend.cfg.region.data
     growth = relative_resident_growth(model.region.talent + model.region.workers, model.region.population_2010)
     for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
         config = getattr(model.economy, group)
@@ -310,5 +372,95 @@ def test_a_trend_without_2010_figures_is_named(tmp_path):
         edited_cities(tmp_path, "Shantou", {"population_2010_census": "", "population_2010_status": ""})
     )
     with pytest.raises(DataError, match=r"field 'population_2010_census': expected a figure for every city.*\['Shantou'\]"):
-        build_region(OmegaConf.to_object(compose_config(table)).region)
-    assert build_region(OmegaConf.to_object(compose_config(table, "region.data.trend=false")).region).population_2010 is None
+        build_region(OmegaConf.to_object(compose_config(table, "region.data.trend=true")).region)
+    assert build_region(OmegaConf.to_object(compose_config(table)).region).population_2010 is None
+
+
+def test_the_default_baseline_has_no_resident_drift(calibrated):
+    """The default baseline carries no resident drift (the 2010s' census growth carried on was rejected out of sample):
+    the amenities are the stationary ones."""
+    assert not calibrated.cfg.region.data.trend
+    for group in ("talent", "workers"):
+        assert np.all(calibrated.amenity_trend[group] == 0.0)
+
+
+def test_relative_output_growth_is_each_citys_growth_over_the_provinces_with_mean_zero(guangdong):
+    """The productivity drift is each city's mean real GDP growth over the province's in the configured years (log
+    points), relative to its GDP-weighted mean; cities without a figure take the province's and are listed."""
+    from coopsim.region import relative_output_growth
+    from coopsim.region_data import PRE2021_FILE, PRE2021_QUANTITIES, PRE2021_YEARS, load_city_figures
+
+    figures = load_city_figures(None, PRE2021_FILE, PRE2021_YEARS, list(PRE2021_QUANTITIES))
+    names, gdp = guangdong.city_names, guangdong.gdp_2020
+    growth, fallback = relative_output_growth(names, gdp, figures, [2019, 2020], Path(PRE2021_FILE))
+    assert np.sum(gdp * growth) == pytest.approx(0.0, abs=1e-12)
+    assert set(fallback) == {"Yangjiang", "Shaoguan", "Yunfu"}  # no 2019 or 2020 growth rate packaged
+    raw = np.log1p(np.array([0.067, 0.031])) - np.log1p(np.array([0.062, 0.023]))  # Shenzhen over Guangdong, 2019-2020
+    jieyang_raw = np.log1p(0.002) - np.log1p(0.023)  # Jieyang has 2020 only
+    shift = growth[names.index("Shenzhen")] - raw.mean()
+    assert growth[names.index("Jieyang")] - jieyang_raw == pytest.approx(shift)
+    assert growth[names.index("Yangjiang")] == pytest.approx(shift)  # the province's growth, less the same mean
+    assert growth[names.index("Shenzhen")] > 0 > growth[names.index("Jieyang")]
+
+
+def test_trend_years_after_2020_are_refused_naming_the_field():
+    with pytest.raises(ConfigError, match=r"region\.data\.productivity_trend_years"):
+        build_model(compose_config("region.data.productivity_trend_years=[2020,2021]"))
+
+
+def test_an_implausible_growth_rate_is_refused_naming_the_city(tmp_path):
+    from importlib import resources
+
+    source = resources.files("coopsim.data").joinpath("guangdong_pre2021.csv").read_text(encoding="utf-8")
+    edited = [line.replace("Jieyang,2020,real_gdp_growth_pct,0.2", "Jieyang,2020,real_gdp_growth_pct,40.2") for line in source.splitlines()]
+    assert edited != source.splitlines()
+    table = tmp_path / "pre2021.csv"
+    table.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"Jieyang"):
+        region("guangdong", f"region.data.pre2021_table={table}")
+
+
+def test_the_productivity_drift_fades_by_half_each_half_life_and_moves_every_place(calibrated):
+    """After H years the drift's factor is exp(d (1 - 1/2) / (1 - f)), f = 0.5 ** (1 / (4 H)); it multiplies the outside
+    sector's productivity and enterprises' location productivity alike."""
+    model = calibrated
+    data = model.cfg.region.data
+    drift = model.productivity_drift
+    assert drift == pytest.approx(model.region.output_growth / 4)
+    quarters = round(4 * data.productivity_trend_half_life_years)
+    fade = 0.5 ** (1 / quarters)
+    saved = model.steps
+    try:
+        model.steps = quarters
+        model.drift_productivity()
+        factor = np.exp(drift * 0.5 / (1 - fade))
+        assert model.productivity_trend == pytest.approx(factor)
+        assert model.outside_productivity == pytest.approx(model.base_outside_productivity * factor)
+        model.update_place_productivity()
+        ratio = model.location_mass / model.base_location_mass
+        expected = (factor * model.spillover_factor)[None, :] ** (model.sectors.sigma[:, None] - 1)
+        assert ratio == pytest.approx(expected)
+    finally:
+        model.steps = saved
+        model.productivity_trend = np.ones(model.region.size)
+        model.outside_productivity = model.base_outside_productivity.copy()
+        model.update_place_productivity()
+
+
+@pytest.mark.slow
+def test_a_city_whose_output_grew_faster_gains_gdp_share_against_no_trend():
+    """Paired runs (same seed): with the trend, Shenzhen (faster than the province in 2019-2020) gains GDP share and
+    Jieyang (slower) loses it, each by about its drift over three years (within a factor of two: people follow wages)."""
+
+    def shares(trend: str):
+        _, metrics = simulate(compose_config("steps=12", "seed=2", f"region.data.productivity_trend={trend}"))
+        gdp = metrics.query("metric == 'gdp_share'").pivot(index="step", columns="city", values="value")
+        return gdp.loc[12]
+
+    with_trend, without = shares("true"), shares("false")
+    built = region("guangdong")
+    for city in ("Shenzhen", "Jieyang"):
+        drift = built.output_growth[built.index(city)]
+        effect = np.log(with_trend[city] / without[city])
+        assert np.sign(effect) == np.sign(drift)
+        assert 0.5 * abs(3 * drift) < abs(effect) < 2.0 * abs(3 * drift)

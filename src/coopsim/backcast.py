@@ -24,20 +24,16 @@ import pandas as pd
 
 from coopsim.region import quarter_of
 from coopsim.region_data import (
-    CITY_STATUSES,
     PEOPLE_PER_10K,
+    PROVINCE,
     DataError,
     census_growth_factor,
     load_cities,
-    open_table,
-    read_rows,
+    load_city_figures,
 )
 
 AFTER_2020_FILE = "guangdong_after_2020.csv"
-PROVINCE = "Guangdong"  # the row name of the province's own figures
 QUANTITIES = {"residents_10k": "residents", "gdp_100m_yuan": "gdp"}  # table quantity -> model metric
-PRECISIONS = ("exact", "rounded")
-COLUMNS = ("city_en", "year", "quantity", "value", "precision", "status", "source")
 YEARS = (2021, 2022, 2023, 2024)
 CENSUS_2020 = datetime.date(2020, 11, 1)  # the 7th census's reference day
 DAYS_PER_YEAR = 365.25
@@ -46,34 +42,11 @@ DAYS_PER_YEAR = 365.25
 def load_observed(path: str | Path | None = None, cities: list[str] | None = None) -> pd.DataFrame:
     """The published 2021-2024 figures: ``city, year, quantity, value, precision, status, source``.
 
-    Checks each row (raising :class:`DataError` naming file, row and field): a known city or the province, a year of
-    :data:`YEARS`, a quantity of :data:`QUANTITIES`, a value > 0, a precision and a status from the lists, a source
-    key, and no (city, year, quantity) twice.
+    Checked row by row by :func:`coopsim.region_data.load_city_figures` (a known city or the province, a year of
+    :data:`YEARS`, a quantity of :data:`QUANTITIES`, a value > 0, a precision and a status from the lists, a source key,
+    no (city, year, quantity) twice), raising :class:`DataError` naming file, row and field.
     """
-    known = set(cities if cities is not None else (r.name for r in load_cities())) | {PROVINCE}
-    with open_table(path, AFTER_2020_FILE) as (file, stream):
-        rows = read_rows(file, stream, COLUMNS)
-    records, seen = [], {}
-    for row in rows:
-        city = row.choice("city_en", sorted(known))
-        year = int(row.choice("year", [str(y) for y in YEARS]))
-        quantity = row.choice("quantity", list(QUANTITIES))
-        key = (city, year, quantity)
-        if key in seen:
-            raise row.error("city_en", f"one row per city, year and quantity (row {seen[key]} has {key})", city)
-        seen[key] = row.line
-        records.append(
-            {
-                "city": city,
-                "year": year,
-                "quantity": quantity,
-                "value": row.number("value", strict=True),
-                "precision": row.choice("precision", PRECISIONS),
-                "status": row.choice("status", sorted(CITY_STATUSES)),
-                "source": row.text("source"),
-            }
-        )
-    return pd.DataFrame(records)
+    return load_city_figures(path, AFTER_2020_FILE, YEARS, list(QUANTITIES), cities)
 
 
 def observed_shares(observed: pd.DataFrame) -> pd.DataFrame:

@@ -104,6 +104,7 @@ class EconomyConfig:
     capital_depreciation_rate: float = MISSING
     capital_output_elasticity: float = MISSING
     capital_output_ratio: float = MISSING
+    local_capital_ownership: float = 1.0
     sectors: dict[str, SectorConfig] = field(default_factory=dict)
     solver: SolverConfig = field(default_factory=SolverConfig)
     enterprise: EnterpriseConfig = field(default_factory=EnterpriseConfig)
@@ -164,11 +165,28 @@ class RegionDataConfig:
         amenities so that step 0 reproduces each city's 2020 GDP share and is the rest point of migration.
     fit_wage_gradient: with ``calibrate``, also fit each city's productivity level so that talent wages follow the
         cities' 2020 average wages (ratios between cities); otherwise productivity levels are equal across cities.
-    wage_tolerance: largest relative error of a city's talent wage, relative to the region's, at the fit.
+    wage_tolerance: largest relative error of a city's fitted wage relative to the region's at the fit (talent's with
+        fit_wage_gradient, workers' with fit_skill_premium).
+    pre2021_table: the long table of city figures up to 2020 (file name in ``coopsim/data`` or a path; "" for none):
+        its 2020 minimum wages are the low-pay gradient workers' wages follow with ``fit_skill_premium``.
+    fit_skill_premium: with ``calibrate``, fit each city's productivity level so that its skill premium (talent wage
+        over worker wage) is ``skill_premium``, and its capital share so that workers' wages follow the region's
+        low-pay gradient (ratios between cities), the region's GDP-weighted capital share being ``non_labour_share``:
+        what GDP per resident holds beyond wages is capital income. Replaces ``fit_wage_gradient`` (talent wages are
+        then reported against the average wages, not fitted). Otherwise capital shares are zero.
+    skill_premium: every city's talent/worker wage ratio at the fit.
+    premium_tolerance: largest relative error of a city's skill premium at the fit (worker wages use wage_tolerance).
+    max_capital_share: a capital share above this is implausible: the fit refuses to go past it and says so.
+    non_labour_share: the region's GDP-weighted capital (non-labour) share of value added at the fit.
     trend: with ``calibrate``, carry each city's 2010-2020 growth of residents relative to the region's into the
         baseline (an amenity drift making it continue at step 0), fading with ``trend_half_life_years``; otherwise
         step 0 is a rest point.
     trend_half_life_years: years after which the drift is half its 2021 size.
+    productivity_trend: with ``calibrate``, every place's productivity (enterprises' location productivity and the
+        outside sector's) drifts at its city's pre-2021 real GDP growth relative to the region's (``pre2021_table``,
+        averaged over ``productivity_trend_years``), fading with ``productivity_trend_half_life_years``.
+    productivity_trend_years: the years whose growth rates set the drift (2020 at the latest: inputs end in 2020).
+    productivity_trend_half_life_years: years after which the productivity drift is half its 2021 size.
     """
 
     cities_table: str = MISSING
@@ -187,8 +205,17 @@ class RegionDataConfig:
     calibration_max_rounds: int = MISSING
     fit_wage_gradient: bool = MISSING
     wage_tolerance: float = MISSING
+    pre2021_table: str = ""  # long table of city figures up to 2020 (minimum wages, growth); "" for none
+    fit_skill_premium: bool = False
+    skill_premium: float = 2.0
+    premium_tolerance: float = 0.01
+    max_capital_share: float = 0.8
+    non_labour_share: float = 0.5
     trend: bool = MISSING
     trend_half_life_years: float = MISSING
+    productivity_trend: bool = False
+    productivity_trend_years: list[int] = field(default_factory=lambda: [2019, 2020])
+    productivity_trend_half_life_years: float = 10.0
 
 
 @dataclass
@@ -441,6 +468,9 @@ LABOUR_CHOICES = ("logit", "pairwise")
 TRADE_NETWORKS = ("freight", "passenger")
 UTILITY_WAGES = ("earned", "free_entry")  # free_entry: the talent wage at which a mean entrant breaks even
 MAX_STEPS = 4000  # quarters: a thousand years; the textbook limits need 600, scenarios 60
+LAST_INPUT_YEAR = 2020  # the model is fitted to data up to 2020 only; later figures are out-of-sample reports
+TREND_FIRST_YEAR = 2010  # the earliest year a trend may be read from (the 6th census)
+SKILL_PREMIUM_RANGE = (1.0, 4.0)  # a talent/worker wage ratio outside this is implausible for any Chinese city, not a choice
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
 
 
@@ -492,7 +522,35 @@ def _validate_region_data(data: RegionDataConfig) -> None:
     _positive(data.calibration_tolerance, "region.data.calibration_tolerance")
     _positive(data.break_even_tolerance, "region.data.break_even_tolerance")
     _positive(data.wage_tolerance, "region.data.wage_tolerance")
+    _require(
+        SKILL_PREMIUM_RANGE[0] <= data.skill_premium <= SKILL_PREMIUM_RANGE[1],
+        "region.data.skill_premium",
+        f"a talent/worker wage ratio in [{SKILL_PREMIUM_RANGE[0]}, {SKILL_PREMIUM_RANGE[1]}]",
+        data.skill_premium,
+    )
+    _positive(data.premium_tolerance, "region.data.premium_tolerance")
+    _require(0.0 < data.max_capital_share < 1.0, "region.data.max_capital_share", "a share in (0, 1)", data.max_capital_share)
+    _require(
+        0.0 <= data.non_labour_share < data.max_capital_share,
+        "region.data.non_labour_share",
+        f"a share in [0, max_capital_share = {data.max_capital_share})",
+        data.non_labour_share,
+    )
+    _require(
+        not (data.fit_skill_premium and data.fit_wage_gradient),
+        "region.data.fit_skill_premium",
+        "not together with fit_wage_gradient (the premium fit sets productivity levels; the average wages are then reported)",
+        data.fit_skill_premium,
+    )
     _positive(data.trend_half_life_years, "region.data.trend_half_life_years")
+    _positive(data.productivity_trend_half_life_years, "region.data.productivity_trend_half_life_years")
+    _require(
+        len(data.productivity_trend_years) > 0
+        and all(TREND_FIRST_YEAR <= year <= LAST_INPUT_YEAR for year in data.productivity_trend_years),
+        "region.data.productivity_trend_years",
+        f"one or more years in [{TREND_FIRST_YEAR}, {LAST_INPUT_YEAR}] (inputs are data up to 2020; later years are reports)",
+        list(data.productivity_trend_years),
+    )
     _require(data.calibration_max_rounds >= 1, "region.data.calibration_max_rounds", "at least 1", data.calibration_max_rounds)
 
 
@@ -535,6 +593,7 @@ def _validate_economy(eco: EconomyConfig) -> None:
     )
     _share(eco.capital_output_elasticity, "economy.capital_output_elasticity")
     _positive(eco.capital_output_ratio, "economy.capital_output_ratio")
+    _share(eco.local_capital_ownership, "economy.local_capital_ownership")
     _share(eco.capital_depreciation_rate, "economy.capital_depreciation_rate")
     _require(len(eco.sectors) >= 1, "economy.sectors", "at least one sector", dict(eco.sectors))
     for name, sector in eco.sectors.items():

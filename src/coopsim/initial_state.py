@@ -52,6 +52,7 @@ class InitialEconomy:
     mean_draw_mass: np.ndarray  # (S,) E[d^(sigma-1)]
     sector_split: np.ndarray  # (S,) the configured split of enterprises across sectors
     outside_productivity: np.ndarray  # (K,)
+    capital_share: np.ndarray  # (K,) theta_i, capital's share of value added (zeros unless calibrated)
     location_mass: np.ndarray
     amenity: dict[str, np.ndarray]
     amenity_trend: dict[str, np.ndarray]
@@ -80,14 +81,16 @@ def initial_economy(cfg: CoopsimConfig, region: Region, trade_costs: np.ndarray)
     if targets is None:  # every place equally productive, the configured amenities, no trend
         calibration = None
         outside = np.ones(region.size)
+        capital_share = np.zeros(region.size)
         location_mass = np.ones((len(sector_configs), region.size))
         amenity = {"talent": region.amenity.copy(), "workers": region.amenity.copy()}
         trend = {group: np.zeros(region.size) for group in amenity}
         counts = np.stack([largest_remainder(int(n), split) for n in region.enterprises], axis=1)
     else:
         calibration = calibrate_region(region, sectors, cfg.economy, targets, trade_costs, draw_mass[:, None], split)
-        sectors = scaled_sectors(sectors, calibration.fixed_talent_scale)
+        sectors = scaled_sectors(sectors, calibration.fixed_talent_scale, calibration.talent_intensity)
         outside = calibration.outside_productivity
+        capital_share = calibration.capital_share
         location_mass = calibration.productivity ** (sectors.sigma[:, None] - 1.0)
         amenity = {group: values.copy() for group, values in calibration.amenity.items()}
         trend = {group: values.copy() for group, values in calibration.amenity_trend.items()}
@@ -98,6 +101,7 @@ def initial_economy(cfg: CoopsimConfig, region: Region, trade_costs: np.ndarray)
         mean_draw_mass=draw_mass,
         sector_split=split,
         outside_productivity=outside,
+        capital_share=capital_share,
         location_mass=location_mass,
         amenity=amenity,
         amenity_trend=trend,

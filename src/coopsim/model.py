@@ -70,6 +70,10 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.calibration = start.calibration
         self.sectors, self.productivity_dispersion, self.mean_draw_mass = start.sectors, start.productivity_dispersion, start.mean_draw_mass
         self.outside_productivity = start.outside_productivity
+        self.base_outside_productivity = start.outside_productivity.copy()
+        self.capital_share = start.capital_share
+        self.productivity_drift = quarterly_productivity_drift(cfg.region.data, self.region)  # (K,) log points a quarter at step 0
+        self.productivity_trend = np.ones(self.region.size)  # the drift's cumulative factor on every place's productivity
         self.amenity, self.amenity_trend = start.amenity, start.amenity_trend  # the trend: drift at step 0, fading
         self.location_mass = start.location_mass  # z_si ** (sigma - 1): each (sector, city)'s productivity
         self.space = Network(self.region.fastest_graph(), random=self.random)
@@ -130,6 +134,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.flows.reset()
         self.open_scheduled_links()
         self.drift_amenities()
+        self.drift_productivity()
         self.apply_rules()
         self.close_understaffed()
         self.clear_market()
@@ -160,6 +165,21 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         for group, base in self.base_amenity.items():
             self.amenity[group] = base + fade * self.amenity_trend[group]
 
+    def drift_productivity(self) -> None:
+        """Every place's productivity follows its city's pre-2021 relative growth, fading by half every
+        ``productivity_trend_half_life_years``.
+
+        After ``t`` quarters the factor is ``exp(d (1 - f^t) / (1 - f))`` with ``d`` the drift at step 0 (log points a
+        quarter, :func:`quarterly_productivity_drift`) and ``f = 0.5 ** (1 / (4 H))``: the sum of a geometrically fading
+        drift. It multiplies the outside sector's productivity ``b_i`` here and enterprises' location productivity
+        ``z_si`` in :meth:`update_place_productivity`.
+        """
+        if not np.any(self.productivity_drift):
+            return
+        fade = 0.5 ** (1.0 / (QUARTERS_PER_YEAR * self.cfg.region.data.productivity_trend_half_life_years))
+        self.productivity_trend = np.exp(self.productivity_drift * (1.0 - fade**self.steps) / (1.0 - fade))
+        self.outside_productivity = self.base_outside_productivity * self.productivity_trend
+
     def apply_rules(self) -> None:
         """Capital depreciates; each agreement rule acts on the model (rules record their own flows); places' productivity follows."""
         self.capital_stock *= 1.0 - self.economy.capital_depreciation_rate
@@ -170,11 +190,14 @@ class RegionalEconomy(AgreementActions, mesa.Model):
     def update_place_productivity(self) -> None:
         """Each (sector, city)'s productivity: calibrated, times knowledge spillovers, times capital built by agreements.
 
-        ``z_si = z0_si * spill_i * (1 + K_i / K0_i) ** theta`` (spillovers: :func:`spillover_productivity`;
-        capital: :func:`coopsim.economy.capital.capital_productivity`), stored as ``z ** (sigma - 1)``.
+        ``z_si = z0_si * spill_i * trend_i * (1 + K_i / K0_i) ** theta`` (spillovers: :func:`spillover_productivity`;
+        the baseline's productivity trend: :meth:`drift_productivity`; capital:
+        :func:`coopsim.economy.capital.capital_productivity`), stored as ``z ** (sigma - 1)``.
         """
-        place = self.spillover_factor * capital_productivity(
-            self.capital_stock, self.initial_capital, self.economy.capital_output_elasticity
+        place = (
+            self.spillover_factor
+            * self.productivity_trend
+            * capital_productivity(self.capital_stock, self.initial_capital, self.economy.capital_output_elasticity)
         )
         self.location_mass = self.base_location_mass * place[None, :] ** (self.sectors.sigma[:, None] - 1.0)
 
@@ -203,6 +226,8 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             outside_productivity=self.outside_productivity,
             transfers=self.flows.transfers,
             outside_land_share=self.economy.outside_land_share,
+            capital_share=self.capital_share,
+            local_capital_ownership=self.economy.local_capital_ownership,
         )
         solver = self.economy.solver
         self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
@@ -416,3 +441,12 @@ class RegionalEconomy(AgreementActions, mesa.Model):
     def release(self) -> None:
         """Drop Mesa's class-level registry entry for this model (Mesa 3.3.1 keeps every model alive otherwise)."""
         mesa.Agent._ids.pop(self, None)
+
+
+def quarterly_productivity_drift(data, region) -> np.ndarray:
+    """Each city's productivity drift at step 0 in log points a quarter (K,): its pre-2021 real GDP growth relative to
+    the region's (``Region.output_growth``) over four, for calibrated data regions with ``productivity_trend``; zeros
+    otherwise (theory regions and the textbook limits have no trend)."""
+    if data is None or not (data.calibrate and data.productivity_trend) or region.output_growth is None:
+        return np.zeros(region.size)
+    return region.output_growth / QUARTERS_PER_YEAR

@@ -22,12 +22,17 @@ import numpy as np
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
 from coopsim.region_data import (
+    PRE2021_FILE,
+    PRE2021_QUANTITIES,
+    PRE2021_YEARS,
+    PROVINCE,
     CityRecord,
     DataError,
     census_talent,
     city_wages,
     links_as_of,
     load_cities,
+    load_city_figures,
     load_links,
     provincial_totals,
     regional_wages,
@@ -78,6 +83,8 @@ class Region:
     groups: list[str] | None = None
     gdp_2020: np.ndarray | None = None  # 100 million yuan, the calibration target (data regions)
     wage_2020: np.ndarray | None = None  # yuan a month, non-private on-post average: the talent-wage gradient (data regions)
+    worker_wage_2020: np.ndarray | None = None  # yuan a month, the low-pay gradient workers' wages follow (data regions with it)
+    output_growth: np.ndarray | None = None  # (K,) real GDP growth relative to the region's, log points a year, pre-2021
     population_2010: np.ndarray | None = None  # residents at the 2010 census, persons (data regions whose table has them)
     fallbacks: dict[str, list[str]] = field(default_factory=dict)  # data field -> cities that used its stated fallback
     start_date: datetime.date | None = None
@@ -271,6 +278,17 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     population = np.array([node["population"] for node in nodes])
     gdp = np.array([node["gdp"] for node in nodes])
     talent, wages, fallbacks = _census_and_wages(records, keep, cities_path)
+    low_pay, output_growth = None, None
+    if data.pre2021_table:
+        path = data_path(data.pre2021_table, "region.data.pre2021_table")
+        figures = load_city_figures(path, PRE2021_FILE, PRE2021_YEARS, list(PRE2021_QUANTITIES), known)
+        low_pay, without_min_wage = low_pay_gradient(names, wages, figures, path)
+        output_growth, without_growth = relative_output_growth(names, gdp, figures, list(data.productivity_trend_years), path)
+        for field_name, cities in (("min_wage_monthly_yuan", without_min_wage), ("real_gdp_growth_pct", without_growth)):
+            if cities:
+                fallbacks[field_name] = cities
+    elif data.productivity_trend and data.calibrate:
+        raise ConfigError("region.data.productivity_trend: expected region.data.pre2021_table (its real growth rates set the trend)")
     check_memory(talent.sum() / data.people_per_talent_agent + (population - talent).sum() / data.people_per_worker_agent, data)
     enterprises = largest_remainder(data.enterprise_agents, talent)
     network = nx.MultiGraph()
@@ -297,6 +315,8 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         groups=[node["group"] for node in nodes],
         gdp_2020=gdp,
         wage_2020=wages,
+        worker_wage_2020=low_pay,
+        output_growth=output_growth,
         population_2010=_population_2010(kept_records, data),
         fallbacks=fallbacks,
         start_date=start,
@@ -306,6 +326,55 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         transfer_minutes=data.transfer_minutes,
         sub_centres=list(data.sub_centres),
     )
+
+
+def low_pay_gradient(names: list[str], wages: np.ndarray, figures, path: Path) -> tuple[np.ndarray, list[str]]:
+    """Each city's 2020 monthly minimum wage (yuan) from the pre-2021 figures, the low-pay gradient workers' wages follow.
+
+    A city without a figure takes its average wage times the median ratio of minimum to average wages of the cities that
+    have both (a fallback, returned by name); a table with no minimum wage for any kept city is a :class:`DataError`.
+    """
+    found = figures[(figures["quantity"] == "min_wage_monthly_yuan") & (figures["year"] == LOW_PAY_YEAR)].set_index("city")["value"]
+    values = np.array([found.get(name, np.nan) for name in names])
+    have = np.isfinite(values)
+    if not have.any():
+        raise DataError(f"{path.name}: field 'quantity': expected min_wage_monthly_yuan for {LOW_PAY_YEAR} for some of {names}")
+    ratio = float(np.median(values[have] / wages[have]))
+    return np.where(have, values, wages * ratio), [name for name, ok in zip(names, have, strict=True) if not ok]
+
+
+def relative_output_growth(names: list[str], gdp: np.ndarray, figures, years: list[int], path: Path) -> tuple[np.ndarray, list[str]]:
+    """Each city's annual real GDP growth relative to the province's, averaged over ``years`` (K,, log points a year).
+
+    ``ln(1 + g_iy) - ln(1 + g_GD,y)`` from the published real growth rates (比上年增长, comparable prices), averaged over
+    the years a city has; a city with none takes 0 (the province's growth: a fallback, returned by name). The result
+    is taken relative to its 2020-GDP-weighted mean, so that it moves shares, not the region's level. A relative growth
+    beyond ``MAX_RELATIVE_GROWTH`` is a :class:`DataError` naming the city (a typo, not a trend).
+    """
+    growth = figures[(figures["quantity"] == "real_gdp_growth_pct") & figures["year"].isin(years)]
+    province = growth[growth["city"] == PROVINCE].set_index("year")["value"]
+    missing_years = [year for year in years if year not in province.index]
+    if missing_years:
+        raise DataError(f"{path.name}: field 'quantity': expected real_gdp_growth_pct for {PROVINCE} in {missing_years}")
+    relative = np.zeros(len(names))
+    fallback = []
+    for k, name in enumerate(names):
+        own = growth[growth["city"] == name].set_index("year")["value"]
+        if own.empty:
+            fallback.append(name)
+            continue
+        relative[k] = float(np.mean(np.log1p(own.to_numpy() / 100.0) - np.log1p(province.loc[own.index].to_numpy() / 100.0)))
+    if np.any(np.abs(relative) > MAX_RELATIVE_GROWTH):
+        worst = names[int(np.argmax(np.abs(relative)))]
+        raise DataError(
+            f"{path.name}: field 'value': expected real growth within {MAX_RELATIVE_GROWTH:.0%} a year of the province's, "
+            f"{worst} is {relative.max():+.3f}"
+        )
+    return relative - np.sum(gdp * relative) / gdp.sum(), fallback
+
+
+MAX_RELATIVE_GROWTH = 0.1  # a city growing 10 points a year faster or slower than its province for years is a typo
+LOW_PAY_YEAR = 2020  # the minimum wages in force in the calibration year
 
 
 def _census_and_wages(records: list[CityRecord], keep: list[str], cities_path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, list[str]]]:

@@ -29,7 +29,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from coopsim.config import TRANSPORT_MODES
+from coopsim.config import LAST_INPUT_YEAR, TRANSPORT_MODES, TREND_FIRST_YEAR
 
 DATA_PACKAGE = "coopsim.data"
 CITIES_FILE = "guangdong_cities.csv"
@@ -254,6 +254,49 @@ def read_rows(file: str, stream: IO[str], required: Iterable[str]) -> list[_Row]
 
 # --------------------------------------------------------------------------------------------------------------------
 # cities
+
+
+PROVINCE = "Guangdong"  # the row name of the province's own figures in the long tables
+FIGURE_PRECISIONS = ("exact", "rounded")
+FIGURE_COLUMNS = ("city_en", "year", "quantity", "value", "precision", "status", "source")
+PRE2021_FILE = "guangdong_pre2021.csv"  # city figures up to 2020 (model inputs): minimum wages, growth, GDP
+PRE2021_QUANTITIES = ("min_wage_monthly_yuan", "real_gdp_growth_pct", "gdp_100m_yuan", "disposable_income_yuan")
+PRE2021_YEARS = tuple(range(TREND_FIRST_YEAR, LAST_INPUT_YEAR + 1))  # inputs are figures up to 2020 only
+
+
+def load_city_figures(
+    path: str | Path | None, default_name: str, years: Iterable[int], quantities: list[str], cities: list[str] | None = None
+) -> pd.DataFrame:
+    """A long table of city figures: ``city, year, quantity, value, precision, status, source`` (one row per figure).
+
+    Checks each row (raising :class:`DataError` naming file, row and field): a known city or the province, a year of
+    ``years``, a quantity of ``quantities``, a value > 0, a precision and a status from the lists,
+    a source key, and no (city, year, quantity) twice. Growth rates (quantities ending ``_pct``) must exceed -100.
+    """
+    known = set(cities if cities is not None else (r.name for r in load_cities())) | {PROVINCE}
+    with open_table(path, default_name) as (file, stream):
+        rows = read_rows(file, stream, FIGURE_COLUMNS)
+    records, seen = [], {}
+    for row in rows:
+        city = row.choice("city_en", sorted(known))
+        year = int(row.choice("year", [str(y) for y in years]))
+        quantity = row.choice("quantity", list(quantities))
+        key = (city, year, quantity)
+        if key in seen:
+            raise row.error("city_en", f"one row per city, year and quantity (row {seen[key]} has {key})", city)
+        seen[key] = row.line
+        records.append(
+            {
+                "city": city,
+                "year": year,
+                "quantity": quantity,
+                "value": row.number("value", minimum=-100.0 if quantity.endswith("_pct") else 0.0, strict=True),
+                "precision": row.choice("precision", FIGURE_PRECISIONS),
+                "status": row.choice("status", sorted(CITY_STATUSES)),
+                "source": row.text("source"),
+            }
+        )
+    return pd.DataFrame(records, columns=["city", "year", "quantity", "value", "precision", "status", "source"])
 
 
 def load_cities(path: str | Path | None = None) -> list[CityRecord]:

@@ -175,7 +175,7 @@ def test_without_shocks_the_2020_distribution_is_a_rest_point(make_model):
 
     Cohorts of 100 talent: with the default 500, Shanwei's census talent is only about 280 cohorts, whose random walk
     over 15 years alone has a standard deviation of about 7%."""
-    model = make_model("steps=60", "seed=4", "region.data.people_per_talent_agent=100", "region.data.trend=false")
+    model = make_model("steps=60", "seed=4", "region.data.people_per_talent_agent=100", "region.data.productivity_trend=false")
     model.region.scheduled_links = []
     start = {"talent": model.talent_per_city(), "workers": model.workers_per_city()}
     gross = {"talent": 0.0, "workers": 0.0}

@@ -120,6 +120,87 @@ def test_walras_law_income_equals_spending_on_production(land_share):
         assert sol.worker_wage == pytest.approx(productivity, rel=1e-12)
 
 
+def random_region(land_share, capital_share=None, ownership=1.0, seed=3):
+    """A random 4-city, 3-sector market (as in the Walras test) with capital shares and their local ownership."""
+    rng = np.random.default_rng(seed)
+    K, S = 4, 3
+    sectors = SectorParameters(np.full(S, 4.0), np.array([0.2, 0.15, 0.1]), np.array([0.3, 0.7, 1.0]), np.array([1.0, 2.0, 0.5]))
+    counts = rng.integers(50, 200, size=(S, K)).astype(float)
+    mass = counts * rng.uniform(0.8, 1.2, size=(S, K))
+    owners = rng.dirichlet(np.ones(K), size=(S, K))
+    minutes = rng.uniform(30, 300, size=(K, K))
+    minutes = (minutes + minutes.T) / 2
+    np.fill_diagonal(minutes, 0.0)
+    tau = np.broadcast_to((1 + minutes / 60.0) ** (1.0 / 3.0), (S, K, K)).copy()
+    inputs = MarketInputs(
+        mass,
+        counts,
+        mass[:, :, None] * owners,
+        counts[:, :, None] * owners,
+        (sectors.fixed_talent @ counts) * 3.0,
+        rng.uniform(1000, 5000, K),
+        tau,
+        rng.uniform(0.5, 2.0, K),
+        outside_land_share=land_share,
+        capital_share=capital_share,
+        local_capital_ownership=ownership,
+    )
+    return sectors, inputs
+
+
+@pytest.mark.parametrize("land_share", [0.0, 0.2])
+@pytest.mark.parametrize("ownership", [1.0, 0.4])
+def test_gdp_by_place_is_paid_out_as_wages_rent_capital_income_and_profits(land_share, ownership):
+    """With capital, GDP by place = wages + land rent + capital income + producers' net profits in every city, and
+    residents' income falls short of GDP by the capital income owned outside the region (national accounts identity)."""
+    theta = np.array([0.6, 0.3, 0.1, 0.0])
+    sectors, inputs = random_region(land_share, theta, ownership)
+    sol = solve_market(sectors, inputs, **SOLVER)
+    assert sol.converged
+    gdp = value_added(sectors, sol, inputs)
+    fixed = sectors.fixed_talent @ inputs.overhead
+    employed = inputs.talent  # every city is staffed
+    outside_workers = sol.outside_output * (1 - theta) * (1 - land_share) / sol.worker_wage
+    rent = land_share * (1 - theta) * sol.outside_output
+    capital = theta * (sectors.rho @ sol.revenue + sol.outside_output)
+    net_profit_by_place = (sol.revenue / sectors.sigma[:, None]).sum(axis=0) - sol.wage * fixed
+    paid = sol.wage * employed + sol.worker_wage * inputs.workers + rent + capital + net_profit_by_place
+    assert paid == pytest.approx(gdp, rel=1e-9)
+    assert sol.capital_income == pytest.approx(capital, rel=1e-9)
+    assert sol.income.sum() == pytest.approx(gdp.sum() - (1 - ownership) * capital.sum(), rel=1e-9)
+    # both labour markets clear, with workers earning the share (1 - theta) of the outside sector's labour product
+    talent_bill = ((sectors.talent_input_share * sectors.rho)[:, None] * sol.revenue).sum(axis=0) * (1 - theta)
+    assert talent_bill / sol.wage + fixed == pytest.approx(inputs.talent, rel=1e-9)
+    worker_bill = (((1 - sectors.talent_input_share) * sectors.rho)[:, None] * sol.revenue).sum(axis=0) * (1 - theta)
+    assert worker_bill / sol.worker_wage + outside_workers == pytest.approx(inputs.workers, rel=1e-9)
+
+
+def test_no_capital_is_the_labour_and_land_market():
+    """Capital shares of zero reproduce the market without capital bit for bit, whatever its ownership."""
+    sectors, without = random_region(0.2)
+    _, with_zero = random_region(0.2, np.zeros(4), ownership=0.3)
+    a, b = solve_market(sectors, without, **SOLVER), solve_market(sectors, with_zero, **SOLVER)
+    np.testing.assert_array_equal(a.wage, b.wage)
+    np.testing.assert_array_equal(a.worker_wage, b.worker_wage)
+    np.testing.assert_array_equal(a.income, b.income)
+    np.testing.assert_array_equal(b.capital_income, 0.0)
+
+
+def test_capital_owned_elsewhere_makes_income_fall_below_gdp_and_keeps_free_entry():
+    """With half of a city's capital income owned outside the region, its residents' income falls below its GDP; the
+    entrant's break-even wage with capital is the solver's free-entry wage. (Whether workers' pay falls relative to
+    talent's depends on general equilibrium: cheaper production raises the city's revenue, so it is not asserted.)"""
+    sectors, plain = random_region(0.1)
+    _, capitalised = random_region(0.1, np.array([0.5, 0.0, 0.0, 0.0]), ownership=0.5)
+    a, b = solve_market(sectors, plain, **SOLVER), solve_market(sectors, capitalised, **SOLVER)
+    gdp_b = value_added(sectors, b, capitalised)
+    assert b.income[0] / gdp_b[0] < 0.9 * a.income[0] / value_added(sectors, a, plain)[0]
+    # free entry still holds: break-even wage with capital equals the solver's entrant wage
+    from coopsim.economy.market import break_even_wage
+
+    assert break_even_wage(sectors, b.market_access, 1.0, b.worker_wage, capitalised.capital_share) == pytest.approx(b.entrant_wage)
+
+
 def test_worker_wage_falls_as_workers_arrive_with_land_and_not_without():
     """Decreasing returns in the outside sector make the worker wage fall with more workers; constant returns pin it."""
     bill, productivity = np.array([50.0, 50.0]), np.array([1.0, 1.0])

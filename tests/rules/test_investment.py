@@ -54,9 +54,8 @@ def test_capital_built_enters_production_with_its_output_elasticity(make_model):
     theta = model.economy.capital_output_elasticity
     factor = (1.0 + model.capital_stock[shantou] / model.initial_capital[shantou]) ** theta
     assert factor > 1.0
-    ratio = model.location_mass[:, shantou] / (
-        model.base_location_mass[:, shantou] * model.spillover_factor[shantou] ** (model.sectors.sigma - 1)
-    )
+    others = model.spillover_factor[shantou] * model.productivity_trend[shantou]  # spillovers and the baseline's trend
+    ratio = model.location_mass[:, shantou] / (model.base_location_mass[:, shantou] * others ** (model.sectors.sigma - 1))
     assert ratio == pytest.approx(factor ** (model.sectors.sigma - 1), rel=1e-12)
     # initial capital is capital_output_ratio years of GDP, in budget units (亿元)
     gdp = model.recorder.frame().query("step == 0 and metric == 'gdp'").set_index("city").loc[model.region.city_names, "value"]

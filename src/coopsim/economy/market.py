@@ -7,10 +7,12 @@ only through their aggregates per (sector, city) and per (sector, city, owner ci
 
 Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
 
-* marginal cost ``c_si = w_i ** alpha_s v_i ** (1 - alpha_s)``, Cobb-Douglas in talent and
-  workers, with the Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the unit
-  input requirement equals ``rho_s = (sigma_s - 1) / sigma_s``, so that the mill price is
-  ``p_e = c_si / phi_e``;
+* marginal cost ``c_si = (w_i ** alpha_s v_i ** (1 - alpha_s)) ** (1 - theta_i)``, Cobb-Douglas in
+  talent, workers and capital with the city's capital share ``theta_i`` (capital hired at a
+  rental of one numeraire unit a quarter from a national capital market, so its price is the
+  same everywhere; the rental's level is a choice of capital's units), with the
+  Fujita-Krugman-Venables (1999, ch. 4.2) normalisation that the unit input requirement equals
+  ``rho_s = (sigma_s - 1) / sigma_s``, so that the mill price is ``p_e = c_si / phi_e``;
 * Dixit-Stiglitz price index (FKV eq. 4.27 generalised to heterogeneous firms)
   ``P_sj ** (1 - sigma) = sum_i A_si (c_si tau_sij) ** (1 - sigma)`` where
   ``A_si = sum_{e in (s, i)} phi_e ** (sigma - 1)``;
@@ -21,20 +23,28 @@ Equations (for sector ``s``, producing city ``i``, consuming city ``j``):
   ``r_e / sigma_s - F_s o_e w_i`` with ``F_s`` talent units of fixed cost per unit of
   overhead ``o_e`` (1 for identical enterprises);
 * talent market clearing (FKV eq. 5.3 before free entry): the talent wage bill on
-  variable inputs is the Cobb-Douglas share ``alpha_s`` of variable cost ``rho_s r``,
-  so ``w_i (L_i - sum_s F_s o_si) = sum_s alpha_s rho_s R_si``;
+  variable inputs is the Cobb-Douglas share ``alpha_s (1 - theta_i)`` of variable cost ``rho_s r``,
+  so ``w_i (L_i - sum_s F_s o_si) = sum_s alpha_s (1 - theta_i) rho_s R_si``; capital earns
+  ``theta_i rho_s R_si``;
 * the outside sector (everything outside the Dixit-Stiglitz sectors: local services,
-  construction, farming) makes the freely traded numeraire from workers and a fixed local
-  factor (land), ``Q_i = b_i N_Oi ** (1 - gamma)`` (the agricultural sector of FKV 1999,
-  ch. 4, with decreasing returns from land as in Helpman 1998); workers earn their marginal
-  product there, ``v_i = (1 - gamma) b_i N_Oi ** (-gamma)``, so worker-market clearing
-  ``v_i (N_i - N_Oi) = sum_s (1 - alpha_s) rho_s R_si`` sets the worker wage; with
-  ``gamma = 0`` the wage is ``b_i`` while the outside sector is active (FKV's farm wage);
-* income (FKV eq. 5.1 plus profits, land rent and transfers)
-  ``Y_j = v_j N_j + gamma Q_j + w_j L_j + net profits owned in j + transfers_j``.
+  construction, farming) makes the freely traded numeraire from workers, a fixed local
+  factor (land) and capital, ``Q_i = B_i K_i ** theta_i (N_Oi ** (1 - gamma)) ** (1 - theta_i)``
+  (the agricultural sector of FKV 1999, ch. 4, with decreasing returns from land as in
+  Helpman 1998, and capital); with capital hired at the common rental, ``K_i = theta_i Q_i``
+  and ``Q_i = b_i N_Oi ** (1 - gamma)`` with ``b_i`` the sector's productivity net of capital
+  (what the calibration fits); workers earn their marginal product there,
+  ``v_i = (1 - theta_i) (1 - gamma) b_i N_Oi ** (-gamma)``, so worker-market clearing
+  ``v_i (N_i - N_Oi) = sum_s (1 - alpha_s) (1 - theta_i) rho_s R_si`` sets the worker wage; with
+  ``gamma = 0`` the wage is ``(1 - theta_i) b_i`` while the outside sector is active (FKV's farm
+  wage); land earns ``(1 - theta_i) gamma Q_i`` and capital ``theta_i Q_i``;
+* income by residence (FKV eq. 5.1 plus profits, land rent, capital income and transfers)
+  ``Y_j = v_j N_j + land rent_j + w_j L_j + net profits owned in j + lambda C_j + transfers_j``
+  with ``C_j`` the capital income earned in ``j`` and ``lambda`` the share of it owned by the
+  city's residents; the rest is paid to owners outside the region (the rest of China and
+  abroad) and is not spent in it. GDP by place (value added) and income by residence differ.
 
 With one sector, ``alpha = 1``, identical enterprises at their zero-profit number
-``n_i = L_i / (sigma F)``, ``gamma = 0`` and ``b = 1``, these are exactly the Krugman (1991)
+``n_i = L_i / (sigma F)``, ``gamma = 0``, ``theta = 0`` and ``b = 1``, these are exactly the Krugman (1991)
 core-periphery short-run equations; with ``alpha = 0`` and ``F = 0`` they are the
 footloose-capital model of Martin & Rogers (1995).
 """
@@ -93,8 +103,12 @@ class MarketInputs:
         in; 1 in the textbook models).
     transfers: spending moved between cities this quarter by agreement rules (K,); sums to
         minus any stated costs.
-    outside_land_share: ``gamma``, land's share of the outside sector's output (0: constant
-        returns, the textbook farm sector).
+    outside_land_share: ``gamma``, land's share of the outside sector's output net of capital
+        (0: constant returns, the textbook farm sector).
+    capital_share: ``theta_i`` (K,), capital's share of value added in every sector of city ``i``
+        (zeros when not given: labour and land only, the textbook models).
+    local_capital_ownership: ``lambda``, the share of a city's capital income owned by its own
+        residents; the rest is owned outside the region.
     """
 
     productivity_mass: np.ndarray
@@ -107,6 +121,8 @@ class MarketInputs:
     outside_productivity: np.ndarray | None = None
     transfers: np.ndarray | None = None
     outside_land_share: float = 0.0
+    capital_share: np.ndarray | None = None
+    local_capital_ownership: float = 1.0
 
     def base_productivity(self) -> np.ndarray:
         """The outside sector's productivity per city (ones when not given)."""
@@ -115,6 +131,14 @@ class MarketInputs:
     def base_transfers(self) -> np.ndarray:
         """Transfers per city (zeros when not given)."""
         return np.zeros_like(self.talent) if self.transfers is None else self.transfers
+
+    def base_capital_share(self) -> np.ndarray:
+        """Capital's share ``theta_i`` of value added per city (zeros when not given)."""
+        return np.zeros_like(self.talent) if self.capital_share is None else self.capital_share
+
+    def worker_productivity(self) -> np.ndarray:
+        """``(1 - theta_i) b_i``: the outside sector's productivity as its workers and land see it (K,)."""
+        return (1.0 - self.base_capital_share()) * self.base_productivity()
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,7 @@ class MarketSolution:
     owner_profit: np.ndarray  # (K,) net profit received by owners living in each city
     staffed: np.ndarray  # (K,) bool, the city has enterprises that employ talent
     entrant_wage: np.ndarray  # (K,) talent wage at which a mean entrant breaks even (free-entry wage)
+    capital_income: np.ndarray  # (K,) capital income earned in each city (by place; owners partly elsewhere)
     converged: bool
     iterations: int
     residual: float
@@ -154,22 +179,23 @@ def price_index(sectors: SectorParameters, productivity_mass, unit_cost, trade_c
         return power ** (1.0 / (1.0 - sectors.sigma))[:, None]
 
 
-def break_even_wage(sectors: SectorParameters, access, entrant_mass=1.0, worker_wage=1.0) -> np.ndarray:
+def break_even_wage(sectors: SectorParameters, access, entrant_mass=1.0, worker_wage=1.0, capital_share=0.0) -> np.ndarray:
     """Talent wage at which an entrant of productivity mass ``m = (z phi)^(sigma-1)`` makes zero net profit.
 
-    Solves ``m (w^alpha v^(1-alpha))^(1-sigma) MA / sigma = F w`` for ``w``:
-    ``w = [m v^((1-alpha)(1-sigma)) MA / (sigma F)] ** (1 / (1 + alpha (sigma - 1)))``. With one
-    sector and ``alpha = 1`` this is Krugman's (1991) wage equation (FKV eq. 5.3).
+    Solves ``m ((w^alpha v^(1-alpha))^(1-theta))^(1-sigma) MA / sigma = F w`` for ``w``:
+    ``w = [m v^((1-alpha)(1-theta)(1-sigma)) MA / (sigma F)] ** (1 / (1 + alpha (1-theta) (sigma - 1)))``. With one
+    sector, ``alpha = 1`` and ``theta = 0`` this is Krugman's (1991) wage equation (FKV eq. 5.3).
     ``entrant_mass`` is a scalar or (S, K): an entrant's expected mass where it enters, its
-    location's productivity included. Returns the best over sectors (S, K) -> (K,); sectors
-    without fixed talent cost are skipped.
+    location's productivity included; ``capital_share`` a scalar or (K,). Returns the best over sectors
+    (S, K) -> (K,); sectors without fixed talent cost are skipped.
     """
     sigma = sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None]
     alpha = sectors.talent_input_share[:, None]
+    labour = 1.0 - np.asarray(capital_share, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        base = np.asarray(worker_wage, dtype=float) ** ((1.0 - alpha) * (1.0 - sigma))
-        wage = (entrant_mass * base * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * (sigma - 1.0)))
+        base = np.asarray(worker_wage, dtype=float) ** ((1.0 - alpha) * labour * (1.0 - sigma))
+        wage = (entrant_mass * base * access / (sigma * fixed)) ** (1.0 / (1.0 + alpha * labour * (sigma - 1.0)))
     wage = np.where((fixed > 0) & np.isfinite(wage), wage, 0.0)
     return wage.max(axis=0)
 
@@ -248,28 +274,31 @@ def solve_market(
     needs_talent = sectors.talent_input_share @ inputs.overhead > 0
     if np.any(present & (variable_talent <= 0) & needs_talent):
         raise ValueError("talent market infeasible: some city has fewer talent than its enterprises' fixed talent needs; staff them first")
-    productivity = inputs.base_productivity()
+    productivity = inputs.worker_productivity()
+    capital_share = inputs.base_capital_share()
     wage = np.ones(K) if initial_wage is None else np.where(initial_wage > 0, initial_wage, 1.0)
     worker_wage = productivity.copy() if initial_worker_wage is None else np.where(initial_worker_wage > 0, initial_worker_wage, 1.0)
     employed_talent = np.where(staffed, inputs.talent, 0.0)
     sigma = sectors.sigma[:, None]
     alpha = sectors.talent_input_share[:, None]
-    worker_share = (1.0 - alpha) * sectors.rho[:, None]
+    labour = (1.0 - capital_share)[None, :]
+    talent_share = alpha * labour * sectors.rho[:, None]
+    worker_share = (1.0 - alpha) * labour * sectors.rho[:, None]
     residual = np.inf
     iteration = 0
     accelerator = AndersonAccelerator(memory=ANDERSON_MEMORY, damping=damping)
     for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported after the loop)
         state = _evaluate(sectors, inputs, wage, worker_wage, employed_talent)
-        talent_bill = (alpha * sectors.rho[:, None] * state.revenue).sum(axis=0)
+        talent_bill = (talent_share * state.revenue).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             cleared = np.where(staffed, talent_bill / np.where(staffed, variable_talent, 1.0), 0.0)
-        # Own-wage elasticity of the talent bill is alpha (1 - sigma): stepping in logs by
-        # 1 / (1 + alpha (sigma - 1)) of the gap makes the update a Newton step on the own-city term.
-        bill_weight = alpha * sectors.rho[:, None] * state.revenue / np.maximum(talent_bill, 1e-300)
-        elasticity = 1.0 + (bill_weight * alpha * (sigma - 1.0)).sum(axis=0)
+        # Own-wage elasticity of the talent bill is alpha (1 - theta) (1 - sigma): stepping in logs by
+        # 1 / (1 + alpha (1 - theta) (sigma - 1)) of the gap makes the update a Newton step on the own-city term.
+        bill_weight = talent_share * state.revenue / np.maximum(talent_bill, 1e-300)
+        elasticity = 1.0 + (bill_weight * alpha * labour * (sigma - 1.0)).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = wage * (cleared / wage) ** (1.0 / elasticity)
-        entrant = break_even_wage(sectors, state.access, entrant_mass, worker_wage)
+        entrant = break_even_wage(sectors, state.access, entrant_mass, worker_wage, capital_share)
         new_wage = np.where(staffed & (talent_bill > 0), newton, entrant)
         new_wage = np.where(new_wage > 0, new_wage, wage)
         worker_bill = (worker_share * state.revenue).sum(axis=0)
@@ -294,7 +323,8 @@ def solve_market(
         revenue=state.revenue,
         owner_profit=state.owner_profit,
         staffed=staffed,
-        entrant_wage=break_even_wage(sectors, state.access, entrant_mass, worker_wage),
+        entrant_wage=break_even_wage(sectors, state.access, entrant_mass, worker_wage, capital_share),
+        capital_income=state.capital_income,
         converged=bool(residual < tolerance),
         iterations=iteration,
         residual=residual,
@@ -326,26 +356,31 @@ class _MarketState:
     revenue: np.ndarray
     owner_profit: np.ndarray
     outside_output: np.ndarray
+    capital_income: np.ndarray
 
 
-def outside_output(worker_wage: np.ndarray, workers: np.ndarray, bill: np.ndarray, land_share: float) -> np.ndarray:
-    """The outside sector's output ``Q = v N_O / (1 - gamma)`` with ``N_O`` the workers the other sectors leave to it (K,)."""
+def outside_output(worker_wage: np.ndarray, workers: np.ndarray, bill: np.ndarray, land_share: float, capital_share=0.0) -> np.ndarray:
+    """The outside sector's output ``Q = v N_O / ((1 - theta) (1 - gamma))`` with ``N_O`` the workers the other sectors
+    leave to it (K,): workers earn the share ``(1 - theta)(1 - gamma)`` of it."""
     in_outside = np.maximum(workers - bill / worker_wage, 0.0)
-    return worker_wage * in_outside / (1.0 - land_share)
+    return worker_wage * in_outside / ((1.0 - capital_share) * (1.0 - land_share))
 
 
 def _evaluate(sectors: SectorParameters, inputs: MarketInputs, wage, worker_wage, employed_talent) -> _MarketState:
     """Prices, incomes, market access and revenues implied by the two wage vectors.
 
-    Given wages, price indices are fixed and owners' profits are linear in incomes, so
-    incomes solve the K x K linear system ``Y = b + M Y`` exactly (the income
-    multiplier of FKV 1999, eq. 5.1, with profits): ``b`` holds workers'
-    wages ``v N`` (whichever sector employs them), land rent ``gamma Q``, talent wages, fixed
-    costs and transfers, ``M_jk`` the operating profit owned in ``j`` per unit of spending in ``k``.
+    Given wages, price indices are fixed and owners' profits and capital income are linear in
+    incomes, so incomes solve the K x K linear system ``Y = b + M Y`` exactly (the income
+    multiplier of FKV 1999, eq. 5.1, with profits and capital income): ``b`` holds workers'
+    wages ``v N`` (whichever sector employs them), land rent, talent wages, fixed costs, the
+    outside sector's capital income owned locally and transfers; ``M_jk`` the operating profit
+    and the Dixit-Stiglitz sectors' capital income owned in ``j`` per unit of spending in ``k``.
     """
     sigma = sectors.sigma[:, None]
     alpha = sectors.talent_input_share[:, None]
-    unit_cost = wage[None, :] ** alpha * worker_wage[None, :] ** (1.0 - alpha)
+    theta = inputs.base_capital_share()
+    labour = (1.0 - theta)[None, :]
+    unit_cost = (wage[None, :] ** alpha * worker_wage[None, :] ** (1.0 - alpha)) ** labour
     price = price_index(sectors, inputs.productivity_mass, unit_cost, inputs.trade_cost)
     # spending in k reaching a unit of productivity mass in i: mu_s tau_sik^(1-sigma) P_sk^(sigma-1)
     reach = sectors.expenditure_share[:, None, None] * inputs.trade_cost ** (1.0 - sigma)[:, :, None] * (price ** (sigma - 1.0))[:, None, :]
@@ -353,21 +388,29 @@ def _evaluate(sectors: SectorParameters, inputs: MarketInputs, wage, worker_wage
     multiplier = np.einsum("sij,si,sik->jk", inputs.owned_productivity_mass, margin, reach)
     fixed_cost = np.einsum("sio,s,i->o", inputs.owned_overhead, sectors.fixed_talent, wage)
     land_share = inputs.outside_land_share
+    ownership = inputs.local_capital_ownership
     if land_share > 0.0:
-        hired = np.minimum(outside_employment(worker_wage, inputs.base_productivity(), land_share), inputs.workers)
+        hired = np.minimum(outside_employment(worker_wage, inputs.worker_productivity(), land_share), inputs.workers)
         rent = land_share / (1.0 - land_share) * worker_wage * hired
-    else:
+        outside_capital = theta / ((1.0 - theta) * (1.0 - land_share)) * worker_wage * hired
+        capital_per_revenue = theta[None, :] * sectors.rho[:, None]
+    else:  # constant returns: the outside sector employs the workers the other sectors leave, N - bill / v
         rent = np.zeros_like(wage)
+        outside_capital = theta / (1.0 - theta) * worker_wage * inputs.workers
+        capital_per_revenue = theta[None, :] * alpha * sectors.rho[:, None]  # theta rho R less theta (1-alpha) rho R
+    # capital income earned in i per unit of spending in k, owned by i's residents in the share lambda
+    capital_multiplier = np.einsum("si,si,sik->ik", capital_per_revenue * inputs.productivity_mass, unit_cost ** (1.0 - sigma), reach)
     # every worker earns the city's worker wage, whichever sector employs them
-    base = worker_wage * inputs.workers + rent + wage * employed_talent - fixed_cost + inputs.base_transfers()
-    income = np.linalg.solve(np.eye(len(wage)) - multiplier, base)
+    base = worker_wage * inputs.workers + rent + wage * employed_talent - fixed_cost + ownership * outside_capital + inputs.base_transfers()
+    income = np.linalg.solve(np.eye(len(wage)) - multiplier - ownership * capital_multiplier, base)
     access = np.einsum("sik,k->si", reach, income)
     scale = unit_cost ** (1.0 - sigma) * access
     revenue = inputs.productivity_mass * scale
     owner_profit = np.einsum("sio,si->o", inputs.owned_productivity_mass, scale / sigma) - fixed_cost
-    bill = ((1.0 - alpha) * sectors.rho[:, None] * revenue).sum(axis=0)
-    output = outside_output(worker_wage, inputs.workers, bill, land_share)
-    return _MarketState(unit_cost, price, income, access, revenue, owner_profit, output)
+    capital_income = outside_capital + (capital_per_revenue * revenue).sum(axis=0)
+    bill = ((1.0 - alpha) * sectors.rho[:, None] * labour * revenue).sum(axis=0)
+    output = outside_output(worker_wage, inputs.workers, bill, land_share, theta)
+    return _MarketState(unit_cost, price, income, access, revenue, owner_profit, output, capital_income)
 
 
 ANDERSON_MEMORY = 5  # past iterates mixed by Anderson acceleration; 3-10 is customary (Walker & Ni 2011)
@@ -406,8 +449,9 @@ def value_added(sectors: SectorParameters, market: MarketSolution, inputs: Marke
     """GDP produced in each city (K,): the outside sector's output plus the Dixit-Stiglitz sectors' revenue.
 
     With no intermediate inputs, a sector's value added is its revenue: workers' and talent's
-    wages, fixed costs (talent) and net profits. Equals workers' wages, land rent, employed
-    talent's wages and local enterprises' net profits.
+    wages, capital income, fixed costs (talent) and net profits. Equals workers' wages, land rent,
+    capital income earned in the city, employed talent's wages and local enterprises' net profits
+    (GDP by place; income by residence is ``MarketSolution.income``).
     """
     return market.outside_output + market.revenue.sum(axis=0)
 
