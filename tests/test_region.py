@@ -272,6 +272,30 @@ def test_implausible_freight_settings_refused_naming_the_field(override, field):
         typed_config(compose_config("region=guangdong", override))
 
 
+def test_run_tables_state_freight_and_passenger_minutes_and_their_ratio(make_model):
+    from coopsim.run_tables import TIMES_COLUMNS, links_table, pair_times_table
+
+    model = make_model("steps=1")
+    region = model.region
+    links = links_table(model)
+    assert list(links.columns) == ["a", "b", "mode", "minutes", "km", *TIMES_COLUMNS]
+    assert np.allclose(links["freight_to_passenger"], links["freight_minutes"] / links["passenger_minutes"])
+    assert (links["freight_to_passenger"] >= 1.0 - 1e-9).all()  # goods never beat passengers
+    road = links.query("a == 'Shenzhen' and b == 'Shantou' and mode == 'road'").iloc[0]
+    assert road["km"] == pytest.approx(SHENZHEN_SHANTOU_ROAD_KM)
+    sz, st = region.index("Shenzhen"), region.index("Shantou")
+    assert road["freight_minutes"] == pytest.approx(region.freight_minutes[sz, st])
+    assert road["passenger_minutes"] == pytest.approx(region.travel_minutes[sz, st])
+    pairs = pair_times_table(model)
+    assert list(pairs.columns) == ["city", "to", *TIMES_COLUMNS]
+    assert len(pairs) == 2 * (region.size - 1)  # every other city to the core and to the partner
+    assert set(pairs["to"]) == {"Shenzhen", "Shantou"}
+    row = pairs.query("city == 'Chaozhou' and to == 'Shenzhen'").iloc[0]
+    ch = region.index("Chaozhou")
+    assert row["freight_minutes"] == pytest.approx(region.freight_minutes[ch, sz])
+    assert row["freight_to_passenger"] == pytest.approx(region.freight_minutes[ch, sz] / region.travel_minutes[ch, sz])
+
+
 def test_circle_and_wing_name_cities_of_the_region():
     with pytest.raises(ConfigError, match=r"region.circle\[1\]: expected a city of the region"):
         region("guangdong", "region.circle=[Shantou,Atlantis]")
