@@ -185,13 +185,116 @@ def test_goods_ride_road_and_conventional_rail_services_every_mode():
     tau = guangdong.trade_costs(np.array([1.0, 1.0]), 5.0, 60.0, freight=np.array([True, False]))
     assert tau[0, sz, st] == pytest.approx((1 + guangdong.freight_minutes[sz, st] / 60.0) ** 0.25)
     assert tau[1, sz, st] == pytest.approx((1 + guangdong.travel_minutes[sz, st] / 60.0) ** 0.25)
-    # an agreement's high-speed line leaves freight times alone; a conventional line carries goods
+    # an agreement's high-speed line leaves freight times alone; a conventional line carries goods (with handling)
     before = guangdong.freight_minutes.copy()
     guangdong.set_link("Shenzhen", "Shantou", "hsr", 60.0, service="agreement")
     assert np.array_equal(guangdong.freight_minutes, before)
     assert guangdong.travel_minutes[sz, st] == pytest.approx(60.0)
     guangdong.set_link("Shenzhen", "Shantou", "rail", 120.0, service="agreement")
-    assert guangdong.freight_minutes[sz, st] == pytest.approx(120.0)
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(120.0 + guangdong.freight_terminal_minutes)
+
+
+# Shenzhen-Shantou by the expressway (guangdong_links_SOURCES.md, L-SSE and L-TRUCK): 286.2 km at the truck speed plus
+# one handling. A drive at the average speed of passenger vehicles on expressways (84 km/h, L-TRUCK) takes 204 min;
+# freight must lie between that drive and its double (55 km/h with 60 min handling gives 372.2 min).
+SHENZHEN_SHANTOU_ROAD_KM = 286.2
+CAR_AVERAGE_SPEED_KMH = 84.0  # passenger vehicles on China's expressways, June-July 2020, rests included (L-TRUCK)
+
+
+def test_freight_time_of_a_direct_road_link_is_its_km_at_the_truck_speed_plus_handling(guangdong):
+    speed, handling = guangdong.truck_speed_kmh, guangdong.freight_terminal_minutes
+    assert (speed, handling) == (55.0, 60.0)  # configs/region/guangdong.yaml
+    sz, st = guangdong.index("Shenzhen"), guangdong.index("Shantou")
+    expected = SHENZHEN_SHANTOU_ROAD_KM / speed * 60.0 + handling
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(expected)  # 372.2 min
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(372.2, abs=0.1)
+    drive = SHENZHEN_SHANTOU_ROAD_KM / CAR_AVERAGE_SPEED_KMH * 60.0
+    assert drive < guangdong.freight_minutes[sz, st] < 2 * drive
+    # every road link alone: km / speed * 60 + handling is an upper bound of the pair's freight time
+    for a, b, data in guangdong.network.edges(data=True):
+        if data["mode"] == "road":
+            assert guangdong.freight_minutes[a, b] <= data["km"] / speed * 60.0 + handling + 1e-9
+
+
+def test_freight_never_beats_the_straight_line_at_the_truck_speed_limit(guangdong):
+    from coopsim.config import TRUCK_SPEED_RANGE_KMH
+    from coopsim.region_data import haversine_km
+
+    limit = TRUCK_SPEED_RANGE_KMH[1]
+    for i in range(guangdong.size):
+        for j in range(guangdong.size):
+            if i != j:
+                straight = haversine_km(guangdong.lat[i], guangdong.lon[i], guangdong.lat[j], guangdong.lon[j])
+                assert guangdong.freight_minutes[i, j] >= straight / limit * 60.0, (guangdong.city_names[i], guangdong.city_names[j])
+    f = guangdong.freight_minutes
+    assert np.allclose(f, f.T) and np.all(np.diag(f) == 0)
+    assert np.all(f[:, None, :] <= f[:, :, None] + f[None, :, :] + 1e-9)
+    # no stop at the cities a truck passes through: Shenzhen-Jieyang is the expressway to Shantou and on, one handling
+    sz, jy = guangdong.index("Shenzhen"), guangdong.index("Jieyang")
+    shantou_jieyang_km = 50.3  # guangdong_links.csv
+    speed, handling = guangdong.truck_speed_kmh, guangdong.freight_terminal_minutes
+    assert f[sz, jy] == pytest.approx((SHENZHEN_SHANTOU_ROAD_KM + shantou_jieyang_km) / speed * 60.0 + handling)
+
+
+def test_freight_times_follow_the_truck_speed_and_handling():
+    slow, fast = region("guangdong"), region("guangdong", "region.data.truck_speed_kmh=100", "region.data.freight_terminal_minutes=0")
+    sz, st = slow.index("Shenzhen"), slow.index("Shantou")
+    assert fast.freight_minutes[sz, st] == pytest.approx(SHENZHEN_SHANTOU_ROAD_KM / 100.0 * 60.0)
+    assert np.all(fast.freight_minutes <= slow.freight_minutes + 1e-9)
+    assert np.array_equal(fast.travel_minutes, slow.travel_minutes)  # passengers do not ride trucks
+
+
+def test_a_change_between_road_and_rail_pays_one_more_handling():
+    guangdong = region("guangdong")
+    gz, sz, mz = guangdong.index("Guangzhou"), guangdong.index("Shenzhen"), guangdong.index("Meizhou")
+    handling = guangdong.freight_terminal_minutes
+    assert guangdong.freight_minutes[gz, sz] == pytest.approx(69.0 + handling)  # conventional rail beats the truck
+    guangdong.set_link("Guangzhou", "Meizhou", "rail", 1.0, service="test")  # an absurdly fast rail line
+    # Shenzhen-Guangzhou-Meizhou all by rail: one handling; no road leg can join it without a second
+    assert guangdong.freight_minutes[sz, mz] == pytest.approx(69.0 + 1.0 + handling)
+    # Shenzhen-Chaozhou: rail to Meizhou, then the truck (112.5 km, guangdong_links.csv): two handlings
+    ch = guangdong.index("Chaozhou")
+    assert guangdong.freight_minutes[sz, ch] == pytest.approx(70.0 + 112.5 / guangdong.truck_speed_kmh * 60.0 + 2 * handling)
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("region.data.truck_speed_kmh=120", "region.data.truck_speed_kmh"),  # above the legal maximum for trucks
+        ("region.data.truck_speed_kmh=0", "region.data.truck_speed_kmh"),
+        ("region.data.freight_terminal_minutes=-5", "region.data.freight_terminal_minutes"),
+        ("region.data.freight_terminal_minutes=1440", "region.data.freight_terminal_minutes"),
+    ],
+)
+def test_implausible_freight_settings_refused_naming_the_field(override, field):
+    from coopsim.runner import typed_config
+
+    with pytest.raises(ConfigError, match=rf"^{field}: expected a value in \["):
+        typed_config(compose_config("region=guangdong", override))
+
+
+def test_run_tables_state_freight_and_passenger_minutes_and_their_ratio(make_model):
+    from coopsim.run_tables import TIMES_COLUMNS, links_table, pair_times_table
+
+    model = make_model("steps=1")
+    region = model.region
+    links = links_table(model)
+    assert list(links.columns) == ["a", "b", "mode", "minutes", "km", *TIMES_COLUMNS]
+    assert np.allclose(links["freight_to_passenger"], links["freight_minutes"] / links["passenger_minutes"])
+    assert (links["freight_to_passenger"] >= 1.0 - 1e-9).all()  # goods never beat passengers
+    road = links.query("a == 'Shenzhen' and b == 'Shantou' and mode == 'road'").iloc[0]
+    assert road["km"] == pytest.approx(SHENZHEN_SHANTOU_ROAD_KM)
+    sz, st = region.index("Shenzhen"), region.index("Shantou")
+    assert road["freight_minutes"] == pytest.approx(region.freight_minutes[sz, st])
+    assert road["passenger_minutes"] == pytest.approx(region.travel_minutes[sz, st])
+    pairs = pair_times_table(model)
+    assert list(pairs.columns) == ["city", "to", *TIMES_COLUMNS]
+    assert len(pairs) == 2 * (region.size - 1)  # every other city to the core and to the partner
+    assert set(pairs["to"]) == {"Shenzhen", "Shantou"}
+    row = pairs.query("city == 'Chaozhou' and to == 'Shenzhen'").iloc[0]
+    ch = region.index("Chaozhou")
+    assert row["freight_minutes"] == pytest.approx(region.freight_minutes[ch, sz])
+    assert row["freight_to_passenger"] == pytest.approx(region.freight_minutes[ch, sz] / region.travel_minutes[ch, sz])
 
 
 def test_circle_and_wing_name_cities_of_the_region():

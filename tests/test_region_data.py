@@ -308,9 +308,17 @@ def test_every_mode_is_present_and_every_dated_row_is_after_2021(links):
 
 
 def test_derived_rows_follow_the_documented_assumptions(cities, links):
-    """Every row with speed_kmh was derived from haversine x circuity and an assumed speed (guangdong_links_SOURCES.md)."""
+    """Every row with speed_kmh was derived from haversine x circuity and an assumed speed (guangdong_links_SOURCES.md);
+    a road row whose km is sourced (an expressway's length) has only its minutes derived, at the road speed."""
     position = {city.name: (city.lat, city.lon) for city in cities}
-    derived = [link for link in links if link.speed_kmh is not None]
+    sourced_km = [link for link in links if link.mode == "road" and link.status != "derived"]
+    assert [(link.a, link.b) for link in sourced_km] == [("Shenzhen", "Shantou")]  # L-SSE, the Shenzhen-Shantou Expressway
+    for link in sourced_km:
+        assert link.speed_kmh == rd.ROAD_SPEED_KMH and link.source.startswith("L-SSE")
+        assert link.minutes == pytest.approx(link.km / link.speed_kmh * rd.MINUTES_PER_HOUR, abs=FILE_ROUNDING_TOLERANCE)
+        # an expressway is no shorter than the straight line between the city centres
+        assert link.km >= rd.haversine_km(*position[link.a], *position[link.b])
+    derived = [link for link in links if link.speed_kmh is not None and link not in sourced_km]
     assert derived
     for link in derived:
         straight = rd.haversine_km(*position[link.a], *position[link.b])

@@ -160,7 +160,10 @@ class RegionDataConfig:
     people_per_worker_agent: people in one worker cohort.
     enterprise_agents: enterprise agents in the whole region, split by census talent (the firm scale).
     people_per_km2: land is not in the data; each city's land is its 2020 population over this density.
-    transfer_minutes: time lost at each change of link on a trip over several links.
+    transfer_minutes: time lost at each change of link on a passenger trip over several links.
+    truck_speed_kmh: average speed of trucks on the road links (goods); a road link's freight time is its km over it.
+    freight_terminal_minutes: handling time of a shipment (loading and unloading), paid once per trip and again at each
+        change between road and conventional rail; goods pay no time at the cities they pass through.
     calibrate: invert the outside sector's productivity, enterprise counts and each labour group's
         amenities so that step 0 reproduces each city's 2020 GDP share and is the rest point of migration.
     fit_wage_gradient: with ``calibrate``, also fit each city's productivity level so that talent wages follow the
@@ -199,6 +202,8 @@ class RegionDataConfig:
     enterprise_agents: int = MISSING
     people_per_km2: float = MISSING
     transfer_minutes: float = MISSING
+    truck_speed_kmh: float = MISSING
+    freight_terminal_minutes: float = MISSING
     calibrate: bool = MISSING
     calibration_tolerance: float = MISSING
     break_even_tolerance: float = MISSING
@@ -472,6 +477,12 @@ LAST_INPUT_YEAR = 2020  # the model is fitted to data up to 2020 only; later fig
 TREND_FIRST_YEAR = 2010  # the earliest year a trend may be read from (the 6th census)
 SKILL_PREMIUM_RANGE = (1.0, 4.0)  # a talent/worker wage ratio outside this is implausible for any Chinese city, not a choice
 MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an assumption
+# Truck speed on road links, km/h: at most the legal maximum for vehicles other than small passenger cars on China's
+# expressways (100 km/h, 道路交通安全法实施条例 art. 78; guangdong_links_SOURCES.md, L-SPEED); below 20 km/h is a unit
+# slip, not a truck on an expressway (assumption).
+TRUCK_SPEED_RANGE_KMH = (20.0, 100.0)
+# Handling time of a shipment, minutes: from none to 12 hours (assumption: the bounds catch hours typed as minutes).
+FREIGHT_TERMINAL_RANGE_MINUTES = (0.0, 720.0)
 
 
 def fail(path: str, expected: str, value: Any) -> NoReturn:
@@ -494,6 +505,11 @@ def _non_negative(value: float, path: str) -> None:
 
 def _positive(value: float, path: str) -> None:
     _require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0.0, path, "a finite value > 0", value)
+
+
+def _in_range(value: float, bounds: tuple[float, float], path: str, unit: str) -> None:
+    low, high = bounds
+    _require(isinstance(value, (int, float)) and low <= value <= high, path, f"a value in [{low:g}, {high:g}] {unit}", value)
 
 
 def _scale(value: float, path: str) -> None:
@@ -519,6 +535,8 @@ def _validate_region_data(data: RegionDataConfig) -> None:
     _require(data.enterprise_agents >= 1, "region.data.enterprise_agents", "at least 1", data.enterprise_agents)
     _positive(data.people_per_km2, "region.data.people_per_km2")
     _non_negative(data.transfer_minutes, "region.data.transfer_minutes")
+    _in_range(data.truck_speed_kmh, TRUCK_SPEED_RANGE_KMH, "region.data.truck_speed_kmh", "km/h")
+    _in_range(data.freight_terminal_minutes, FREIGHT_TERMINAL_RANGE_MINUTES, "region.data.freight_terminal_minutes", "minutes")
     _positive(data.calibration_tolerance, "region.data.calibration_tolerance")
     _positive(data.break_even_tolerance, "region.data.break_even_tolerance")
     _positive(data.wage_tolerance, "region.data.wage_tolerance")

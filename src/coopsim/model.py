@@ -149,7 +149,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         """Apply the region's timetable changes that fall in this quarter (baseline infrastructure, not rules)."""
         for link in self.region.scheduled_links:
             if link.quarter == self.steps:
-                self.region.set_link(link.a, link.b, link.mode, link.minutes)
+                self.region.set_link(link.a, link.b, link.mode, link.minutes, km=link.km)
 
     def drift_amenities(self) -> None:
         """Each group's amenities: calibrated, plus the trend drift fading by half every ``trend_half_life_years``.

@@ -1,11 +1,14 @@
-"""A region: its cities, its transport network and the travel-time matrix over it.
+"""A region: its cities, its transport network and the travel-time matrices over it.
 
 The network is a :mod:`networkx` multigraph of cities whose edges carry travel times in
 minutes by mode (road, conventional rail, high-speed rail) and service: ``timetable`` for
 links from the data tables or the config and their scheduled changes, or the service of an
-agreement rule's own line. The travel time between two cities is the all-pairs shortest
-time over the fastest edge (any mode, any service) of each pair (Dijkstra), and is
-recomputed whenever a link changes.
+agreement rule's own line; road links from the data tables also carry their km. The
+passenger time between two cities is the all-pairs shortest time over the fastest edge (any
+mode, any service) of each pair (Dijkstra), with a transfer at each change of link. The
+freight time is the shortest over road (km at the truck speed) and conventional rail, with a
+handling time per shipment and per change of mode (:meth:`Region.freight_travel_minutes`).
+Both are recomputed whenever a link changes.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ BYTES_PER_COHORT = 150.0
 BYTES_PER_ENTERPRISE = 400.0
 MEMORY_SHARE = 0.8  # refuse a run estimated to need more than this share of the machine's physical memory
 FREIGHT_MODES = ("road", "rail")  # high-speed rail carries passengers only
+MINUTES_PER_HOUR = 60.0
 QUARTERS_PER_YEAR = 4
 PEOPLE_PER_10K = 10_000.0
 TIMETABLE = "timetable"  # the service of links from the data tables or config and their scheduled changes
@@ -63,6 +67,7 @@ class ScheduledLink:
     b: str
     mode: str
     minutes: float
+    km: float | None = None  # route km (road links from the data tables: their freight time is km at the truck speed)
 
 
 @dataclass
@@ -93,10 +98,12 @@ class Region:
     partner: int | None = None
     cohort_size: float | None = None  # people per talent agent (set by every builder)
     worker_cohort_size: float | None = None  # people per worker agent (set by every builder)
-    transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link trip
+    transfer_minutes: float = 0.0  # time lost at each change of link on a multi-link passenger trip
+    truck_speed_kmh: float | None = None  # goods' road speed (data regions); None: goods ride the links' minutes
+    freight_terminal_minutes: float = 0.0  # goods' handling per shipment and per change of mode (with truck_speed_kmh)
     sub_centres: list[str] = field(default_factory=list)  # provincial sub-centres
     travel_minutes: np.ndarray = field(init=False)  # passengers: fastest over every mode, high-speed rail included
-    freight_minutes: np.ndarray = field(init=False)  # goods: fastest over road and conventional rail
+    freight_minutes: np.ndarray = field(init=False)  # goods: fastest over road and conventional rail, handling included
 
     def __post_init__(self) -> None:
         self._update_minutes()
@@ -144,23 +151,70 @@ class Region:
                 minutes[source, target] = length - self.transfer_minutes if target != source else 0.0
         return minutes
 
-    def set_link(self, a: str, b: str, mode: str, minutes: float, *, service: str = TIMETABLE) -> None:
+    def freight_travel_minutes(self) -> np.ndarray:
+        """All-pairs freight time in minutes (K, K) over road and conventional rail (:data:`FREIGHT_MODES`).
+
+        Without a truck speed (regions written inline) goods ride the links' minutes like
+        passengers (:meth:`shortest_travel_minutes` over the freight modes). With one, a road
+        link takes ``km / truck_speed_kmh * 60`` (its minutes if it has no km), a rail link its
+        minutes; goods pay nothing at the cities they pass through (a truck does not stop there),
+        but ``freight_terminal_minutes`` once per shipment (loading and unloading) and again at
+        each change between road and rail. Raises :class:`ConfigError` if a city cannot be reached.
+        """
+        if self.truck_speed_kmh is None:
+            return self.shortest_travel_minutes(FREIGHT_MODES)
+        graph = nx.DiGraph()  # nodes (mode, city) per freight mode, plus ("from", city) and ("to", city) for the ends
+        for city in range(self.size):
+            for mode in FREIGHT_MODES:
+                graph.add_edge(("from", city), (mode, city), weight=0.0)
+                graph.add_edge((mode, city), ("to", city), weight=0.0)
+                for other in FREIGHT_MODES:
+                    if other != mode:
+                        graph.add_edge((mode, city), (other, city), weight=self.freight_terminal_minutes)
+        for a, b, data in self.network.edges(data=True):
+            if data["mode"] not in FREIGHT_MODES:
+                continue
+            minutes = self.freight_link_minutes(data)
+            for u, v in (((data["mode"], a), (data["mode"], b)), ((data["mode"], b), (data["mode"], a))):
+                if not graph.has_edge(u, v) or graph[u][v]["weight"] > minutes:
+                    graph.add_edge(u, v, weight=minutes)
+        minutes = np.full((self.size, self.size), np.nan)
+        for source in range(self.size):
+            lengths = nx.single_source_dijkstra_path_length(graph, ("from", source), weight="weight")
+            for target in range(self.size):
+                if ("to", target) in lengths:
+                    minutes[source, target] = lengths[("to", target)] + self.freight_terminal_minutes
+            minutes[source, source] = 0.0
+        if np.isnan(minutes).any():
+            reached = {self.city_names[j] for j in range(self.size) if not np.isnan(minutes[0, j])}
+            parts = [sorted(reached), sorted(set(self.city_names) - reached)]
+            raise ConfigError(f"region.links: the freight (road, rail) network of {self.name!r} is not connected; components {parts}")
+        return minutes
+
+    def freight_link_minutes(self, data: dict) -> float:
+        """A link's time for goods: a road link with km at the truck speed, any other link (or one without km) its minutes."""
+        if data["mode"] == "road" and data.get("km") is not None and self.truck_speed_kmh is not None:
+            return data["km"] / self.truck_speed_kmh * MINUTES_PER_HOUR
+        return data["minutes"]
+
+    def set_link(self, a: str, b: str, mode: str, minutes: float, *, service: str = TIMETABLE, km: float | None = None) -> None:
         """Add or replace the edge of this ``mode`` and ``service`` between two cities and recompute travel times.
 
         Edges of other services stay: a timetable change does not remove an agreement line,
-        and the pair's travel time is that of its fastest edge.
+        and the pair's travel time is that of its fastest edge. ``km`` (road links) sets the
+        link's freight time at the truck speed.
         """
         i, j = self.index(a), self.index(b)
         for key, data in list(self.network.get_edge_data(i, j, default={}).items()):
             if data["mode"] == mode and data.get("service", TIMETABLE) == service:
                 self.network.remove_edge(i, j, key)
-        self.network.add_edge(i, j, mode=mode, service=service, minutes=float(minutes))
+        self.network.add_edge(i, j, mode=mode, service=service, minutes=float(minutes), km=None if km is None else float(km))
         self._update_minutes()
 
     def _update_minutes(self) -> None:
         """Passenger times over every mode; freight times over the modes that carry goods (:data:`FREIGHT_MODES`)."""
         self.travel_minutes = self.shortest_travel_minutes()
-        self.freight_minutes = self.shortest_travel_minutes(FREIGHT_MODES)
+        self.freight_minutes = self.freight_travel_minutes()
 
     def trade_costs(
         self, trade_time_elasticity: np.ndarray, sigma: float, time_scale_minutes: float, freight: np.ndarray | None = None
@@ -295,9 +349,11 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     network.add_nodes_from(range(len(names)))
     for link in initial:
         if link.a in names and link.b in names:
-            network.add_edge(names.index(link.a), names.index(link.b), mode=link.mode, service=TIMETABLE, minutes=float(link.minutes))
+            network.add_edge(
+                names.index(link.a), names.index(link.b), mode=link.mode, service=TIMETABLE, minutes=float(link.minutes), km=float(link.km)
+            )
     scheduled = [
-        ScheduledLink(quarter_of(link.opened, start), link.a, link.b, link.mode, float(link.minutes))
+        ScheduledLink(quarter_of(link.opened, start), link.a, link.b, link.mode, float(link.minutes), float(link.km))
         for link in links
         if link.opened is not None and link.opened > start and link.status != "planned" and link.a in names and link.b in names
     ]
@@ -324,6 +380,8 @@ def _region_from_data(cfg: RegionConfig) -> Region:
         cohort_size=data.people_per_talent_agent,
         worker_cohort_size=data.people_per_worker_agent,
         transfer_minutes=data.transfer_minutes,
+        truck_speed_kmh=data.truck_speed_kmh,
+        freight_terminal_minutes=data.freight_terminal_minutes,
         sub_centres=list(data.sub_centres),
     )
 

@@ -25,6 +25,7 @@ METRICS_FILE = "metrics.parquet"
 CITIES_FILE = "cities.parquet"
 LINKS_FILE = "links.parquet"
 CALIBRATION_FILE = "calibration.parquet"  # each calibration target against the step-0 fit (coopsim.calibration)
+PAIR_TIMES_FILE = "pair_times.parquet"  # each city's freight and passenger minutes to the core and partner cities
 EVENTS_FILE = "events.parquet"  # dated events (timetable changes, line openings) to mark on time paths
 CONFIG_FILE = "config.yaml"
 STATUS_FILE = "run.json"

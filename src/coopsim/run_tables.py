@@ -1,4 +1,5 @@
-"""Tables saved beside each run's metrics: the region's cities, its transport links, and the run's dated events."""
+"""Tables saved beside each run's metrics: the region's cities, its transport links, the freight and passenger times to
+the core and partner cities, and the run's dated events."""
 
 from __future__ import annotations
 
@@ -23,11 +24,36 @@ def cities_table(model) -> pd.DataFrame:
     )
 
 
+TIMES_COLUMNS = ["freight_minutes", "passenger_minutes", "freight_to_passenger"]
+
+
+def _pair_times(region, a: int, b: int) -> tuple[float, float, float]:
+    """The shortest freight and passenger minutes between two cities over the network as it is now, and their ratio."""
+    freight, passenger = float(region.freight_minutes[a, b]), float(region.travel_minutes[a, b])
+    return freight, passenger, freight / passenger if passenger > 0 else np.nan
+
+
 def links_table(model) -> pd.DataFrame:
-    """The transport network as it is now: one row per link and mode, with minutes."""
-    names = model.region.city_names
-    rows = [(names[a], names[b], d["mode"], d["minutes"]) for a, b, d in model.region.network.edges(data=True)]
-    return pd.DataFrame(rows, columns=["a", "b", "mode", "minutes"])
+    """The transport network as it is now: one row per link and mode, with its minutes (and km where known), and the
+    pair's shortest freight and passenger minutes over the whole network with their ratio (``freight_to_passenger``)."""
+    region = model.region
+    names = region.city_names
+    rows = [
+        (names[a], names[b], d["mode"], d["minutes"], d.get("km") or np.nan, *_pair_times(region, a, b))
+        for a, b, d in region.network.edges(data=True)
+    ]
+    return pd.DataFrame(rows, columns=["a", "b", "mode", "minutes", "km", *TIMES_COLUMNS])
+
+
+def pair_times_table(model) -> pd.DataFrame:
+    """Each city's shortest freight and passenger minutes to the agreement's core and partner cities, and their ratio
+    (``to`` names the core or partner; a region without them gives an empty table)."""
+    region = model.region
+    ends = [end for end in (region.core, region.partner) if end is not None]
+    rows = [
+        (region.city_names[i], region.city_names[end], *_pair_times(region, i, end)) for end in ends for i in range(region.size) if i != end
+    ]
+    return pd.DataFrame(rows, columns=["city", "to", *TIMES_COLUMNS])
 
 
 def events_table(model) -> pd.DataFrame:

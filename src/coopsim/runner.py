@@ -29,8 +29,18 @@ from coopsim.model import RegionalEconomy
 from coopsim.progress import progress
 from coopsim.region import region_inputs
 from coopsim.region_data import DataError
-from coopsim.results import CALIBRATION_FILE, CITIES_FILE, EVENTS_FILE, LINKS_FILE, is_complete, reuse_mismatch, write_failure, write_run
-from coopsim.run_tables import cities_table, events_table, links_table
+from coopsim.results import (
+    CALIBRATION_FILE,
+    CITIES_FILE,
+    EVENTS_FILE,
+    LINKS_FILE,
+    PAIR_TIMES_FILE,
+    is_complete,
+    reuse_mismatch,
+    write_failure,
+    write_run,
+)
+from coopsim.run_tables import cities_table, events_table, links_table, pair_times_table
 from coopsim.sweep import update_index
 
 log = logging.getLogger(__name__)
@@ -180,7 +190,12 @@ def run(cfg: DictConfig, output_dir: str | Path | None = None, reuse: bool = Tru
     for field_name, cities in model.region.fallbacks.items():
         log.warning("%s: no figure for %s in the table; the fallback its SOURCES file states is used", field_name, cities)
     model, metrics = advance(model, int(cfg.steps), show_progress=True)
-    tables = {CITIES_FILE: cities_table(model), LINKS_FILE: links_table(model), EVENTS_FILE: events_table(model)}
+    tables = {
+        CITIES_FILE: cities_table(model),
+        LINKS_FILE: links_table(model),
+        PAIR_TIMES_FILE: pair_times_table(model),
+        EVENTS_FILE: events_table(model),
+    }
     if not report.empty:
         tables[CALIBRATION_FILE] = report
     elapsed = time.perf_counter() - started
