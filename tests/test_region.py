@@ -196,18 +196,18 @@ def test_goods_ride_road_and_conventional_rail_services_every_mode():
 
 # Shenzhen-Shantou by the expressway (guangdong_links_SOURCES.md, L-SSE and L-TRUCK): 286.2 km at the truck speed plus
 # one handling. A drive at the average speed of passenger vehicles on expressways (84 km/h, L-TRUCK) takes 204 min;
-# freight must lie between that drive and its double (55 km/h with 60 min handling gives 372.2 min).
+# freight must lie between that drive and its double (55 km/h with no handling gives 312.2 min, with 60 min 372.2).
 SHENZHEN_SHANTOU_ROAD_KM = 286.2
 CAR_AVERAGE_SPEED_KMH = 84.0  # passenger vehicles on China's expressways, June-July 2020, rests included (L-TRUCK)
 
 
 def test_freight_time_of_a_direct_road_link_is_its_km_at_the_truck_speed_plus_handling(guangdong):
     speed, handling = guangdong.truck_speed_kmh, guangdong.freight_terminal_minutes
-    assert (speed, handling) == (55.0, 60.0)  # configs/region/guangdong.yaml
+    assert (speed, handling) == (55.0, 0.0)  # configs/region/guangdong.yaml
     sz, st = guangdong.index("Shenzhen"), guangdong.index("Shantou")
     expected = SHENZHEN_SHANTOU_ROAD_KM / speed * 60.0 + handling
-    assert guangdong.freight_minutes[sz, st] == pytest.approx(expected)  # 372.2 min
-    assert guangdong.freight_minutes[sz, st] == pytest.approx(372.2, abs=0.1)
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(expected)  # 312.2 min
+    assert guangdong.freight_minutes[sz, st] == pytest.approx(312.2, abs=0.1)
     drive = SHENZHEN_SHANTOU_ROAD_KM / CAR_AVERAGE_SPEED_KMH * 60.0
     assert drive < guangdong.freight_minutes[sz, st] < 2 * drive
     # every road link alone: km / speed * 60 + handling is an upper bound of the pair's freight time
@@ -237,7 +237,7 @@ def test_freight_never_beats_the_straight_line_at_the_truck_speed_limit(guangdon
 
 
 def test_freight_times_follow_the_truck_speed_and_handling():
-    slow, fast = region("guangdong"), region("guangdong", "region.data.truck_speed_kmh=100", "region.data.freight_terminal_minutes=0")
+    slow, fast = region("guangdong", "region.data.freight_terminal_minutes=60"), region("guangdong", "region.data.truck_speed_kmh=100", "region.data.freight_terminal_minutes=0")
     sz, st = slow.index("Shenzhen"), slow.index("Shantou")
     assert fast.freight_minutes[sz, st] == pytest.approx(SHENZHEN_SHANTOU_ROAD_KM / 100.0 * 60.0)
     assert np.all(fast.freight_minutes <= slow.freight_minutes + 1e-9)
@@ -245,7 +245,7 @@ def test_freight_times_follow_the_truck_speed_and_handling():
 
 
 def test_a_change_between_road_and_rail_pays_one_more_handling():
-    guangdong = region("guangdong")
+    guangdong = region("guangdong", "region.data.freight_terminal_minutes=60")
     gz, sz, mz = guangdong.index("Guangzhou"), guangdong.index("Shenzhen"), guangdong.index("Meizhou")
     handling = guangdong.freight_terminal_minutes
     assert guangdong.freight_minutes[gz, sz] == pytest.approx(69.0 + handling)  # conventional rail beats the truck
