@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from coopsim.agents.enterprise import quarterly_hazard
 from coopsim.agents.migration import choice_probabilities
 from coopsim.config import ConfigError
 from coopsim.region import build_region, quarter_of
@@ -138,11 +139,13 @@ def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name, make_mo
         choice = choice_probabilities(model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity)
         assert people @ choice == pytest.approx(people, rel=1e-8)
         assert np.all(np.diag(choice) < 1.0)
+    firms = len(model.enterprises)
     model.step()
     assert model.flows["migration_out"].sum() > 0 and model.flows["worker_migration_out"].sum() > 0
-    # enterprises break even
-    entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
-    assert entries_and_exits <= 0.001 * len(model.enterprises)
+    # enterprises break even: no loss exits, and entrants replace the exit shocks' expectation (gap 0: h * n)
+    assert model.flows["exits_loss"].sum() <= 0.001 * firms
+    shocks_expected = quarterly_hazard(model.economy.enterprise.exit_hazard) * firms
+    assert model.flows["entries_new"].sum() == pytest.approx(shocks_expected, rel=0.1)
 
 
 def test_unknown_city_in_region_data_named():

@@ -27,6 +27,7 @@ from coopsim.agents.enterprise import (
     new_enterprise_population,
     relocation_annuity,
     relocation_choices,
+    shock_exits,
     understaffed_closures,
 )
 from coopsim.agents.labour import Talent, Worker, new_labour_population
@@ -208,7 +209,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
         self.market_inputs = inputs
         self.market_gdp = value_added(self.sectors, self.market, inputs)  # read by the metrics, the rules and the checks
-        self.enterprise_counts = agg.count
+        self.enterprise_counts, self.enterprise_overhead = agg.count, agg.overhead
         self._check_plausible()
         if not self.market.converged:
             market = self.market
@@ -232,8 +233,13 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             )
 
     def enterprises_exit(self) -> None:
-        """Enterprises exit after sustained losses, with a graded hazard (:func:`exit_decisions`)."""
+        """Enterprises close by an exogenous exit shock (:func:`shock_exits`), then after sustained losses, with a graded
+        hazard (:func:`exit_decisions`). Each draw is the enterprise's own (counter-based, keyed by quarter and id)."""
         pop = self.enterprises
+        rows = pop.rows
+        shocked = shock_exits(rows, self.streams.agent_uniforms("exit shock", self.steps, pop.uid[rows], 1)[:, 0], self.economy.enterprise)
+        self.flows.add("exits_shock", pop.city[shocked])
+        pop.remove(shocked)
         rows = pop.rows
         revenue, profit = net_profit(pop, rows, self.sectors, self.market, self.location_mass)
 
@@ -245,7 +251,8 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         pop.remove(leaving)
 
     def enterprises_enter(self) -> None:
-        """New enterprises enter where expected profits are high (:func:`entry_decisions`), owned where they produce."""
+        """New enterprises replace the zero-profit count's turnover and enter where expected profits are high
+        (:func:`entry_decisions`, on the stock the market was cleared with), owned where they produce."""
         entrants = entry_decisions(
             self.sectors,
             self.market,
@@ -254,6 +261,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             self.mean_entrant_mass,
             self.economy.enterprise,
             self.streams.quarter_generator("entry", self.steps),
+            self.enterprise_overhead,
         )
         sector, city = np.nonzero(entrants)
         counts = entrants[sector, city]

@@ -10,8 +10,10 @@ from coopsim.agents.enterprise import (
     exit_decisions,
     net_profit,
     new_enterprise_population,
+    quarterly_hazard,
     relocation_annuity,
     relocation_choices,
+    shock_exits,
     zero_profit_gap,
 )
 from coopsim.economy.market import SectorParameters
@@ -78,7 +80,7 @@ def entry_setup(operating: np.ndarray, fixed: float = 1.0):
     return sectors, market
 
 
-ENTRY = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2)
+ENTRY = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.0)  # no exit shocks: free entry alone
 
 
 def mean_entrants(operating, count, talent, params=ENTRY, calls: int = 1, seed: int = 0) -> np.ndarray:
@@ -104,7 +106,7 @@ def test_entrants_are_poisson_around_rate_times_gap_times_stock_and_scale_with_e
     talent = np.ones(K)
 
     def check(margin: float, stock: float, rate: float) -> float:
-        params = SimpleNamespace(entry_rate=rate, entry_pool_share=0.2)
+        params = SimpleNamespace(entry_rate=rate, entry_pool_share=0.2, exit_hazard=0.0)
         draws = mean_entrants(np.full(K, 1.0 / (1.0 - margin)), np.full((1, K), stock), talent, params, seed=int(1000 * margin + stock))
         expected = rate * margin / (1.0 - margin) * stock
         assert draws.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K)), (margin, stock, rate)
@@ -143,6 +145,60 @@ def test_entry_is_reproducible_and_needs_no_talent():
     assert first.shape == (1, 3) and np.issubdtype(first.dtype, np.integer)
     nobody = entry_decisions(sectors, market, count, np.zeros(3), np.ones((1, 3)), ENTRY, np.random.default_rng(5))
     assert nobody[0, 1] == 0  # no talent anywhere: no founders in the empty city, and no division by zero
+
+
+# ----- exit shocks and the entry that replaces them ----------------------------------------------------------------------
+
+
+def test_the_quarterly_hazard_compounds_to_the_annual_one():
+    assert (1.0 - quarterly_hazard(0.08)) ** 4 == pytest.approx(0.92, rel=1e-12)
+    assert quarterly_hazard(0.0) == 0.0 and quarterly_hazard(0.08) > 0.25 * 0.08  # compounding: a little above a quarter
+
+
+def test_exit_shocks_strike_at_the_quarterly_hazard_whatever_the_profit():
+    """Each row with a draw below h = 1 - (1 - exit_hazard) ** (1/4) closes: the share recovered from 200,000 draws is h
+    within 4 standard errors; the rows are exactly those draws; a hazard of 0 closes nobody."""
+    n = 200_000
+    uniform = np.random.default_rng(11).random(n)
+    rows = np.arange(n)
+    params = SimpleNamespace(exit_hazard=0.08)
+    closed = shock_exits(rows, uniform, params)
+    h = quarterly_hazard(0.08)
+    assert len(closed) / n == pytest.approx(h, abs=4 * np.sqrt(h * (1 - h) / n))
+    assert np.array_equal(closed, rows[uniform < h])
+    assert len(shock_exits(rows, uniform, SimpleNamespace(exit_hazard=0.0))) == 0
+
+
+def test_entry_replaces_the_exit_shocks_at_zero_profit_and_moves_smoothly_with_the_gap():
+    """At zero profit expected entrants are h * n (the exit shocks' expectation, so the stock is at rest in expectation);
+    a small loss or profit lowers or raises them in proportion to the gap (1 + gap), with no jump at zero."""
+    K, stock = 4000, 50.0
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    h = quarterly_hazard(0.08)
+    count = np.full((1, K), stock)
+
+    def mean_at(margin: float) -> float:
+        return mean_entrants(np.full(K, 1.0 / (1.0 - margin)), count, np.ones(K), params, seed=17).mean()
+
+    at_rest = mean_at(0.0)
+    assert at_rest == pytest.approx(h * stock, abs=4 * np.sqrt(h * stock / K))
+    gap = -0.02 / 1.02
+    assert mean_at(-0.02) == pytest.approx(h * stock * (1 + gap), abs=4 * np.sqrt(h * stock / K))
+    assert mean_at(-0.02) < at_rest < mean_at(0.02)
+    assert mean_at(-1e-9) == pytest.approx(at_rest, rel=0.02) == mean_at(1e-9)  # continuous at zero profit
+
+
+def test_entry_replaces_fixed_cost_slots_not_plants_whose_fixed_input_is_capital():
+    """The replacement base is the stock in fixed-cost units: plants placed with their own capital (overhead 0) are not
+    replaced by local entrants when they close."""
+    K = 4000
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    sectors, market = entry_setup(np.full(K, 1.0))  # zero profit
+    count, overhead = np.full((1, K), 60.0), np.full((1, K), 40.0)  # 20 capital-funded plants in each cell
+    rng = np.random.default_rng(19)
+    drawn = entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, rng, overhead)
+    expected = quarterly_hazard(0.08) * 40.0
+    assert drawn.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K))
 
 
 # ----- relocation_choices: a binary logit on the present value of a move -------------------------------------------------
