@@ -24,7 +24,9 @@ SIGMA = 5.0
 def population(n: int):
     pop = new_enterprise_population()
     zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n)
-    pop.add(city=zeros, sector=zeros, owner_city=zeros, productivity=ones, loss_streak=zeros, overhead=ones, association=zeros - 1)
+    pop.add(
+        city=zeros, sector=zeros, owner_city=zeros, productivity=ones, loss_streak=zeros, overhead=ones, association=zeros - 1, key=zeros
+    )
     return pop
 
 

@@ -4,7 +4,7 @@ Firm demography turns over at rest: every enterprise closes with a small exogeno
 Hopenhayn 1992, Econometrica), entrants replace the zero-profit count's turnover, and losses add exits on top.
 
 State lives in an :class:`~coopsim.agents.population.ArrayPopulation` with columns
-``city, sector, owner_city, productivity, loss_streak, overhead, association``; every decision
+``city, sector, owner_city, productivity, loss_streak, overhead, association, key``; every decision
 below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of one row.
 
 The per-enterprise passes of the decisions (profits, loss streaks and exit hazards, who reconsiders
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import mesa
 import numba
 import numpy as np
+from scipy.stats import poisson
 
 from coopsim.agents.choice import pairwise_logit_revision
 from coopsim.agents.population import ArrayPopulation, recycled_empty
@@ -37,6 +38,7 @@ ENTERPRISE_COLUMNS = {
     "loss_streak": np.int64,
     "overhead": np.float64,  # fixed-cost units: the idiosyncratic size weight, mean 1
     "association": np.int64,  # -1: no association
+    "key": np.int64,  # the key of its own draws (coopsim.random_streams): its id, or derived for entrants and branches
 }
 
 
@@ -370,7 +372,7 @@ def entry_decisions(
     talent: np.ndarray,
     mean_entrant_mass: np.ndarray,
     params: EnterpriseConfig,
-    rng: np.random.Generator,
+    draws: np.random.Generator | np.ndarray,
     overhead: np.ndarray | None = None,
 ) -> np.ndarray:
     """Number of entrants per (sector, city) this quarter, Poisson around the zero-profit count's turnover and where
@@ -390,6 +392,10 @@ def entry_decisions(
     ``pool_si = entry_pool_share * (L_i / L) * n_s``, the city's talent share of the sector's enterprises, lets entry
     start where the sector is thin or absent (scale-free). No entrant where a mean entrant would not cover its fixed cost
     (gap -1, the limit of no revenue).
+
+    ``draws`` is a generator, or one uniform per (sector, city) (S, K), each inverted through its cell's Poisson
+    distribution: then a cell's entrants depend only on its own expectation and draw, so paired scenarios whose
+    expectations barely differ draw the same entrants (common random numbers).
     """
     operating = mean_entrant_mass * market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None] * market.wage[None, :]
@@ -401,7 +407,9 @@ def entry_decisions(
     gap = zero_profit_gap(margin)
     replacement = quarterly_hazard(params.exit_hazard) * slots * (1.0 + gap)
     expected = replacement + params.entry_rate * np.maximum(gap, 0.0) * np.maximum(slots, pool)
-    return rng.poisson(expected)
+    if isinstance(draws, np.random.Generator):
+        return draws.poisson(expected)
+    return np.maximum(poisson.ppf(draws, expected), 0.0).astype(np.int64)  # a draw of exactly 0 is the quantile -1
 
 
 def relocation_annuity(discount_rate: float, exit_hazard: float) -> float:
