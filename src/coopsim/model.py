@@ -245,19 +245,20 @@ class RegionalEconomy(AgreementActions, mesa.Model):
 
     def enterprises_exit(self) -> None:
         """Enterprises close by an exogenous exit shock (:func:`shock_exits`), then after sustained losses, with a graded
-        hazard (:func:`exit_decisions`). Each draw is the enterprise's own (counter-based, keyed by quarter and id)."""
-        pop = self.enterprises
-        rows = pop.rows
-        shocked = shock_exits(rows, self.streams.agent_uniforms("exit shock", self.steps, pop.key[rows], 1)[:, 0], self.economy.enterprise)
-        self.flows.add("exits_shock", pop.city[shocked])
-        pop.remove(shocked)
+        hazard (:func:`exit_decisions`). Each draw is the enterprise's own (counter-based, by quarter and its key)."""
+        pop, params = self.enterprises, self.economy.enterprise
+        if params.exit_hazard > 0:  # the textbook limits have none
+            rows = pop.rows
+            shocked = shock_exits(rows, self.streams.agent_uniforms("exit shock", self.steps, pop.key[rows], 1)[:, 0], params)
+            self.flows.add("exits_shock", pop.city[shocked])
+            pop.remove(shocked)
         rows = pop.rows
         revenue, profit = net_profit(pop, rows, self.sectors, self.market, self.location_mass)
 
         def exit_draws(at_risk: np.ndarray) -> np.ndarray:  # only enterprises past their patience draw (counter-based)
             return self.streams.agent_uniforms("exit", self.steps, pop.key[at_risk], 1)[:, 0]
 
-        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, self.economy.enterprise, exit_draws)
+        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, exit_draws)
         self.flows.add("exits_loss", pop.city[leaving])
         pop.remove(leaving)
 

@@ -94,6 +94,8 @@ class RandomStreams:
         ``ids``' uniforms, above every id (ids count agents from 0), so keys of different agents coincide with chance
         about ``n ** 2 / 2 ** 63``.
         """
+        if len(ids) == 0:
+            return np.empty(0, dtype=np.int64)
         u = self.agent_uniforms(name, quarter, ids, 2)
         high = (u[:, 0] * 2.0**53).astype(np.int64)  # 53 random bits
         low = (u[:, 1] * 2.0**9).astype(np.int64)  # 9 more
