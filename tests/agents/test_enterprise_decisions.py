@@ -203,6 +203,27 @@ def test_entry_replaces_fixed_cost_slots_not_plants_whose_fixed_input_is_capital
     assert drawn.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K))
 
 
+def test_entry_from_one_uniform_per_cell_is_its_poisson_quantile_and_refuses_a_nan():
+    """Keyed entry: each cell's uniform is inverted through its own Poisson distribution (mean and variance h * n over
+    many cells), a cell's count does not depend on the other cells, and a NaN expectation raises instead of drawing."""
+    K = 20_000
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    sectors, market = entry_setup(np.full(K, 1.0))  # zero profit: h * n expected
+    count = np.full((1, K), 50.0)
+    uniform = np.random.default_rng(23).random((1, K))
+    drawn = entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, uniform)
+    expected = quarterly_hazard(0.08) * 50.0
+    assert drawn.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K))
+    assert drawn.var() / drawn.mean() == pytest.approx(1.0, abs=0.05)
+    richer = count.copy()
+    richer[0, :10] = 80.0  # other cells' expectations change: the rest draw the same entrants
+    again = entry_decisions(sectors, market, richer, np.ones(K), np.ones((1, K)), params, uniform)
+    assert np.array_equal(again[0, 10:], drawn[0, 10:]) and again[0, :10].sum() >= drawn[0, :10].sum()
+    count[0, 0] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, uniform)
+
+
 # ----- relocation_choices: a binary logit on the present value of a move -------------------------------------------------
 
 FIXED_TALENT = 0.5

@@ -407,6 +407,8 @@ def entry_decisions(
     gap = zero_profit_gap(margin)
     replacement = quarterly_hazard(params.exit_hazard) * slots * (1.0 + gap)
     expected = replacement + params.entry_rate * np.maximum(gap, 0.0) * np.maximum(slots, pool)
+    if not np.isfinite(expected).all():  # the quantile of NaN would be a garbage count, not an error
+        raise ValueError("expected entrants are not finite: the market gave a NaN margin or stock")
     if isinstance(draws, np.random.Generator):
         return draws.poisson(expected)
     return np.maximum(poisson.ppf(draws, expected), 0.0).astype(np.int64)  # a draw of exactly 0 is the quantile -1
