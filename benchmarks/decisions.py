@@ -1,7 +1,7 @@
 """Benchmark: the enterprise decision step as implemented (array code and compiled loops) vs per agent with Mesa's shuffle_do.
 
-Both sides make the same decisions from the same market solution: exit after sustained
-losses, entry where profits are high, and relocation or branching by the pairwise logit
+Both sides make the same decisions from the same market solution: exit shocks, exit after
+sustained losses, entry replacing the turnover and where profits are high, and relocation or branching by the pairwise logit
 revision (a candidate city met in proportion to the enterprises there, a binary logit on the
 present value of the move). The reference does them one agent at a time in Python, the way a Mesa model
 written with ``AgentSet.shuffle_do("decide")`` would. One process, the same workload.
@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from coopsim.agents.enterprise import entry_decisions, relocation_annuity
+from coopsim.agents.enterprise import entry_decisions, quarterly_hazard, relocation_annuity
 from coopsim.runner import build_model
 from workload import workload_config  # noqa: E402
 
@@ -43,6 +43,11 @@ class ReferenceEnterprise(mesa.Agent):
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
+        if self.random.random() < m.shock_hazard:  # an exit shock, whatever the profit
+            m.counts[self.city] -= 1
+            m.exits += 1
+            self.remove()
+            return
         revenue, profit = self.profit_at(self.city)
         self.loss_streak = self.loss_streak + 1 if profit < 0 else 0
         if self.loss_streak >= p.exit_patience:
@@ -91,6 +96,7 @@ class ReferenceModel(mesa.Model):
         self.scale = (market.revenue_per_mass(sectors) * source.location_mass).tolist()
         self.moving_cost = source.enterprise_moving_cost().tolist()
         self.annuity = relocation_annuity(self.params.discount_rate, self.params.exit_hazard)
+        self.shock_hazard = quarterly_hazard(self.params.exit_hazard)
         self.n_cities = source.region.size
         self.source = source
         pop = source.enterprises
@@ -113,6 +119,7 @@ class ReferenceModel(mesa.Model):
             s.mean_entrant_mass,
             self.params,
             self.rng,
+            s.enterprise_overhead,
         )
         for sector, city in zip(*np.nonzero(entrants), strict=True):
             for _ in range(int(entrants[sector, city])):
@@ -150,13 +157,14 @@ def main() -> None:
     vectorised_times = time_calls(next_quarter_decisions, args.repeats)
     reference_times = time_calls(reference.decide, args.repeats)
     vec, ref = statistics.median(vectorised_times), statistics.median(reference_times)
-    flows = {name: int(sum(model.flows[name])) for name in ("exits_loss", "entries_new", "relocations_in", "entries_branch")}
+    flows = {name: int(sum(model.flows[name])) for name in ("exits_shock", "exits_loss", "entries_new", "relocations_in", "entries_branch")}
+    flows["exits"] = flows["exits_shock"] + flows["exits_loss"]
     print(f"workload: {model.region.size} cities, {n} enterprises, {len(model.talent)} talent cohorts; {args.repeats} quarters each")
     print(f"vectorised: median {vec * 1e3:.1f} ms/quarter = {n / vec / 1e6:.2f} M enterprise-decisions/s")
     print(f"per-agent shuffle_do: median {ref * 1e3:.1f} ms/quarter = {n / ref / 1e6:.3f} M enterprise-decisions/s")
     print(
         f"decisions over {args.repeats} quarters (same market, independent draws) -- "
-        f"vectorised: exits {flows['exits_loss']}, entries {flows['entries_new']}, relocations {flows['relocations_in']}, "
+        f"vectorised: exits {flows['exits']}, entries {flows['entries_new']}, relocations {flows['relocations_in']}, "
         f"branches {flows['entries_branch']}; per-agent: exits {reference.exits}, entries {reference.entries}, "
         f"relocations {reference.relocations}, branches {reference.branches}"
     )

@@ -62,8 +62,9 @@ def test_the_more_talented_city_needs_a_better_amenity_to_hold_its_talent(make_m
 
 
 def test_a_region_started_at_rest_stays_near_its_start(make_model):
-    """Eight quarters from a calibrated, lopsided start (70% of the talent in A): shares move by noise only, entry and
-    exit are a fraction of a percent of the enterprises, while gross migration goes on."""
+    """Eight quarters from a calibrated, lopsided start (70% of the talent in A): shares move by noise only, loss exits
+    (from entry's noise around the zero-profit count) are a small share of the enterprises and entry replaces the exit
+    shocks (gross turnover about 16% in two years, net change within noise), while gross migration goes on."""
     model = make_model(*AT_REST, "region.initial_share=0.7", steps=8)
     firms = model.enterprises_per_city().sum()
     for _ in range(8):
@@ -72,7 +73,9 @@ def test_a_region_started_at_rest_stays_near_its_start(make_model):
     flows = frame[frame["step"] > 0].groupby("metric")["value"].sum()
     talent = model.talent_per_city()
     assert talent[0] / talent.sum() == pytest.approx(0.7, abs=0.01)
-    assert flows["entries_new"] + flows["exits_loss"] < 0.01 * firms
+    assert flows["exits_loss"] < 0.03 * firms  # losses from entry's Poisson noise around the zero-profit count
+    assert flows["exits_shock"] > 0.1 * firms
+    assert abs(flows["entries_new"] - flows["exits_shock"] - flows["exits_loss"]) < 0.02 * firms
     assert flows["migration_out"] > 0
 
 

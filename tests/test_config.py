@@ -55,6 +55,8 @@ def test_wrong_type_fails_naming_the_field():
         ("economy.capital_output_elasticity=1.5", "economy.capital_output_elasticity"),
         ("economy.enterprise.discount_rate=5", "economy.enterprise.discount_rate"),
         ("economy.enterprise.exit_hazard=1.2", "economy.enterprise.exit_hazard"),
+        ("economy.enterprise.exit_hazard=0.25", "economy.enterprise.exit_hazard"),  # above the stated range, [0, 0.2]
+        ("economy.enterprise.exit_hazard=-0.01", "economy.enterprise.exit_hazard"),
         ("region.cities.A.workers=-3", "region.cities.A.workers"),
     ],
 )

@@ -70,9 +70,9 @@ def test_levels_and_shares_agree_and_people_are_conserved(textbook):
     eta = model.economy.congestion_elasticity
     assert np.allclose(wide(frame, "real_wage") * wide(frame, "price_index") * density**eta, wide(frame, "wage"), rtol=1e-10)
     # enterprises change only by the recorded flows
-    flows = {name: wide(frame, name) for name in ("entries_new", "entries_branch", "exits_loss", "exits_staffing")}
+    flows = {name: wide(frame, name) for name in ("entries_new", "entries_branch", "exits_shock", "exits_loss", "exits_staffing")}
     moved = wide(frame, "relocations_in") - wide(frame, "relocations_out")
-    change = flows["entries_new"] + flows["entries_branch"] - flows["exits_loss"] - flows["exits_staffing"] + moved
+    change = flows["entries_new"] + flows["entries_branch"] - flows["exits_shock"] - flows["exits_loss"] - flows["exits_staffing"] + moved
     assert np.array_equal(firms.diff().iloc[1:].to_numpy(), change.iloc[1:].to_numpy())
 
 

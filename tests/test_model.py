@@ -35,11 +35,12 @@ def test_enterprises_change_only_by_reported_entry_and_exit(default_run):
     firms = wide(default_run, "enterprises")
     flows = {
         name: wide(default_run, name)
-        for name in ("entries_new", "entries_branch", "exits_loss", "exits_staffing", "relocations_in", "relocations_out")
+        for name in ("entries_new", "entries_branch", "exits_shock", "exits_loss", "exits_staffing", "relocations_in", "relocations_out")
     }
     expected = (
         flows["entries_new"]
         + flows["entries_branch"]
+        - flows["exits_shock"]
         - flows["exits_loss"]
         - flows["exits_staffing"]
         + flows["relocations_in"]
@@ -48,6 +49,7 @@ def test_enterprises_change_only_by_reported_entry_and_exit(default_run):
     assert np.array_equal(firms.diff().iloc[1:].to_numpy(), expected.iloc[1:].to_numpy())
     assert flows["relocations_in"].sum().sum() == flows["relocations_out"].sum().sum()
     assert (flows["exits_loss"].sum().sum() + flows["entries_new"].sum().sum()) > 0  # the run does exercise entry and exit
+    assert flows["exits_shock"].sum(axis=1).iloc[1:].gt(0).all()  # turnover every quarter
 
 
 def test_every_quarter_converged(default_run):

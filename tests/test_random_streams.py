@@ -91,3 +91,15 @@ def test_a_named_stream_is_unaffected_by_draws_from_other_streams():
     assert np.array_equal(busy["initial"].random(4), quiet["initial"].random(4))
     assert busy["initial"] is busy["initial"]  # one generator per name, continuing its sequence
     assert not np.array_equal(busy["initial"].random(4), RandomStreams(9)["initial"].random(4))
+
+
+def test_derived_keys_are_reproducible_distinct_and_above_every_id():
+    """Keys for created agents: the same (name, quarter, id) gives the same key in any run with the seed, different ids,
+    quarters or names give different keys, all in [2**62, 2**63) so that none is an agent's id."""
+    a, b = RandomStreams(4), RandomStreams(4)
+    ids = np.arange(100_000)
+    keys = a.derived_keys("entrant", 7, ids)
+    assert np.array_equal(keys, b.derived_keys("entrant", 7, ids))
+    assert len(np.unique(keys)) == len(ids) and keys.min() >= 2**62 and keys.dtype == np.int64
+    assert not set(keys[:1000].tolist()) & set(a.derived_keys("entrant", 8, ids[:1000]).tolist())
+    assert not set(keys[:1000].tolist()) & set(a.derived_keys("branch", 7, ids[:1000]).tolist())

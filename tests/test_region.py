@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from coopsim.agents.enterprise import quarterly_hazard
 from coopsim.agents.migration import choice_probabilities
 from coopsim.config import ConfigError
 from coopsim.region import build_region, quarter_of
@@ -139,11 +140,13 @@ def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name, make_mo
         choice = choice_probabilities(model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity)
         assert people @ choice == pytest.approx(people, rel=1e-8)
         assert np.all(np.diag(choice) < 1.0)
+    firms = len(model.enterprises)
     model.step()
     assert model.flows["migration_out"].sum() > 0 and model.flows["worker_migration_out"].sum() > 0
-    # enterprises break even
-    entries_and_exits = model.flows["entries_new"].sum() + model.flows["exits_loss"].sum()
-    assert entries_and_exits <= 0.001 * len(model.enterprises)
+    # enterprises break even: no loss exits, and entrants replace the exit shocks' expectation (gap 0: h * n)
+    assert model.flows["exits_loss"].sum() <= 0.001 * firms
+    shocks_expected = quarterly_hazard(model.economy.enterprise.exit_hazard) * firms
+    assert model.flows["entries_new"].sum() == pytest.approx(shocks_expected, rel=0.1)
 
 
 def test_unknown_city_in_region_data_named():
@@ -237,7 +240,10 @@ def test_freight_never_beats_the_straight_line_at_the_truck_speed_limit(guangdon
 
 
 def test_freight_times_follow_the_truck_speed_and_handling():
-    slow, fast = region("guangdong", "region.data.freight_terminal_minutes=60"), region("guangdong", "region.data.truck_speed_kmh=100", "region.data.freight_terminal_minutes=0")
+    slow, fast = (
+        region("guangdong", "region.data.freight_terminal_minutes=60"),
+        region("guangdong", "region.data.truck_speed_kmh=100", "region.data.freight_terminal_minutes=0"),
+    )
     sz, st = slow.index("Shenzhen"), slow.index("Shantou")
     assert fast.freight_minutes[sz, st] == pytest.approx(SHENZHEN_SHANTOU_ROAD_KM / 100.0 * 60.0)
     assert np.all(fast.freight_minutes <= slow.freight_minutes + 1e-9)

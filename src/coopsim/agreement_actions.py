@@ -62,9 +62,11 @@ class AgreementActions:
         in_city = rows[self.enterprises.city[rows] == city]
         self.enterprises.column("productivity")[in_city] *= 1.0 + growth
 
-    def place_enterprise(self, city: int, sector: int, owner_city: int, rng: np.random.Generator) -> int:
-        """Set up one new enterprise (a fresh draw) owned in ``owner_city``; counted as a branch entry."""
-        new = self.add_enterprises(np.array([city]), np.array([sector]), np.array([owner_city]), rng)
+    def place_enterprise(self, city: int, sector: int, owner_city: int, rng: np.random.Generator, key: int | None = None) -> int:
+        """Set up one new enterprise (a fresh draw) owned in ``owner_city``; counted as a branch entry. ``key`` keys its
+        own draws (its id if None)."""
+        keys = None if key is None else np.array([key], dtype=np.int64)
+        new = self.add_enterprises(np.array([city]), np.array([sector]), np.array([owner_city]), rng, key=keys)
         self.flows.add("entries_branch", np.array([city]))
         return int(new[0])
 
@@ -74,16 +76,23 @@ class AgreementActions:
         self.flows.add("relocations_in", destination)
         self.enterprises.column("city")[rows] = destination
 
-    def branch_enterprises(self, rows: np.ndarray, destination: np.ndarray) -> np.ndarray:
-        """Open branch plants of enterprises in other cities: same owners, efficiency, size and membership; returns their rows."""
+    def branch_enterprises(self, rows: np.ndarray, destination: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        """Open branch plants of enterprises in other cities: same owners, efficiency, size and membership; returns their rows.
+
+        Each branch's own draws are keyed by ``keys``, or by (quarter, its parent's key) (an enterprise branches at most
+        once a quarter in the relocation phase), the same in every scenario that opens it.
+        """
         pop = self.enterprises
+        if keys is None:
+            keys = self.streams.derived_keys("branch", self.steps, pop.key[rows])
         new = self.add_enterprises(
             destination,
             pop.sector[rows],
             pop.owner_city[rows],
-            self.streams["relocation"],
+            None,
             productivity=pop.productivity[rows],
             overhead=pop.overhead[rows],
+            key=keys,
         )
         pop.column("association")[new] = pop.association[rows]
         self.flows.add("entries_branch", destination)

@@ -78,6 +78,7 @@ FLOW_METRICS = (
     "worker_migration_in",
     "entries_new",
     "entries_branch",
+    "exits_shock",
     "exits_loss",
     "relocations_in",
 )
@@ -88,6 +89,7 @@ FLOW_UNITS = {  # the unit of each flow, one panel each in the flows figure
     "worker_migration_in": "people",
     "entries_new": "enterprise agents",
     "entries_branch": "enterprise agents",
+    "exits_shock": "enterprise agents",
     "exits_loss": "enterprise agents",
     "relocations_in": "enterprise agents",
 }

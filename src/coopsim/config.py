@@ -483,6 +483,8 @@ MAX_DISCOUNT_RATE = 1.0  # an annual discount rate above 100% is a typo, not an 
 TRUCK_SPEED_RANGE_KMH = (20.0, 100.0)
 # Handling time of a shipment, minutes: from none to 12 hours (assumption: the bounds catch hours typed as minutes).
 FREIGHT_TERMINAL_RANGE_MINUTES = (0.0, 720.0)
+MAX_EXIT_HAZARD = 0.2  # annual exit-shock hazard: about twice the highest sourced rate for Chinese enterprises (9.3%,
+# SAIC 2008; configs/economy/default.yaml); above it the enterprise stock turns over in under five years
 
 
 def fail(path: str, expected: str, value: Any) -> NoReturn:
@@ -640,8 +642,14 @@ def _validate_economy(eco: EconomyConfig) -> None:
     _require(solver.max_iterations >= 1, "economy.solver.max_iterations", "at least 1", solver.max_iterations)
     _require(solver.on_failure in ("warn", "raise"), "economy.solver.on_failure", "'warn' or 'raise'", solver.on_failure)
     ent = eco.enterprise
-    for key in ("entry_rate", "exit_rate", "relocation_rate", "branch_share", "staffing_margin", "exit_hazard"):
+    for key in ("entry_rate", "exit_rate", "relocation_rate", "branch_share", "staffing_margin"):
         _share(getattr(ent, key), f"economy.enterprise.{key}")
+    _require(
+        isinstance(ent.exit_hazard, (int, float)) and 0.0 <= ent.exit_hazard <= MAX_EXIT_HAZARD,
+        "economy.enterprise.exit_hazard",
+        f"an annual rate in [0, {MAX_EXIT_HAZARD}] (0: no exit shocks; Chinese enterprises' deregistrations run 3-9% a year)",
+        ent.exit_hazard,
+    )
     _require(ent.exit_patience >= 1, "economy.enterprise.exit_patience", "at least 1 quarter", ent.exit_patience)
     _scale(ent.relocation_logit_scale, "economy.enterprise.relocation_logit_scale")
     _require(

@@ -150,6 +150,7 @@ def partner_travel_minutes(model) -> float:
 FLOW_METRICS = (
     "entries_new",
     "entries_branch",
+    "exits_shock",  # exogenous exit shocks (death shocks, Hopenhayn 1992), whatever the profit
     "exits_loss",
     "exits_staffing",
     "relocations_in",

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 from mesa.discrete_space import Network
+from scipy.special import ndtri
 
 from coopsim.agents.city import City
 from coopsim.agents.enterprise import (
@@ -27,6 +28,7 @@ from coopsim.agents.enterprise import (
     new_enterprise_population,
     relocation_annuity,
     relocation_choices,
+    shock_exits,
     understaffed_closures,
 )
 from coopsim.agents.labour import Talent, Worker, new_labour_population
@@ -45,6 +47,9 @@ from coopsim.random_streams import RandomStreams
 from coopsim.region import QUARTERS_PER_YEAR, build_region
 
 log = logging.getLogger(__name__)
+
+ENTRANTS_PER_CELL = 2**24  # ranks of a cell's entrants in a quarter, for their keys (more entrants would share keys)
+HALF_ULP = 2.0**-54  # keeps a uniform of [0, 1) inside (0, 1) for the normal quantile
 
 
 class ImplausibleStateError(RuntimeError):
@@ -105,12 +110,15 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         for key, rule in self.rules.items():
             rule.bind(self, f"agreement.rules.{key}")
 
-    def add_enterprises(self, city, sector, owner_city, rng: np.random.Generator, productivity=None, overhead=None) -> np.ndarray:
+    def add_enterprises(
+        self, city, sector, owner_city, rng: np.random.Generator | None, productivity=None, overhead=None, key=None
+    ) -> np.ndarray:
         """Create enterprises; returns rows.
 
         Unless given, the enterprise's own efficiency is a draw ``ln d ~ N(0, d_s^2)`` (its
         location adds ``z_si``) and its overhead ``d^(sigma-1) / E[d^(sigma-1)]`` (fixed costs
-        scale with size, mean 1).
+        scale with size, mean 1). ``key`` keys each one's own draws (its id unless given;
+        :meth:`coopsim.random_streams.RandomStreams.derived_keys`).
         """
         city = np.asarray(city, dtype=np.int64)
         sector = np.asarray(sector, dtype=np.int64)
@@ -118,7 +126,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             draw = np.exp(rng.normal(0.0, 1.0, len(city)) * self.productivity_dispersion[sector])
             productivity = draw
             overhead = self.sectors.productivity_mass(sector, draw) / self.mean_draw_mass[sector]
-        return self.enterprises.add(
+        rows = self.enterprises.add(
             city=city,
             sector=sector,
             owner_city=np.asarray(owner_city, dtype=np.int64),
@@ -126,7 +134,11 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             loss_streak=np.zeros(len(city), dtype=np.int64),
             overhead=np.ones(len(city)) if overhead is None else overhead,
             association=np.full(len(city), -1, dtype=np.int64),
+            key=np.zeros(len(city), dtype=np.int64) if key is None else key,
         )
+        if key is None:
+            self.enterprises.column("key")[rows] = self.enterprises.uid[rows]
+        return rows
 
     # ----- the quarter --------------------------------------------------------------------
     def step(self) -> None:
@@ -205,7 +217,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         """Close the enterprises a city's talent cannot staff (:func:`understaffed_closures`), in an order drawn per enterprise."""
 
         def priority(rows: np.ndarray) -> np.ndarray:
-            return self.streams.agent_uniforms("staffing", self.steps, self.enterprises.uid[rows], 1)[:, 0]
+            return self.streams.agent_uniforms("staffing", self.steps, self.enterprises.key[rows], 1)[:, 0]
 
         margin = self.economy.enterprise.staffing_margin
         closed = understaffed_closures(self.enterprises, self.sectors, self.talent_per_city(), margin, priority)
@@ -233,7 +245,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.market = solve_market_from(self.sectors, inputs, solver, self.market, self.mean_entrant_mass)
         self.market_inputs = inputs
         self.market_gdp = value_added(self.sectors, self.market, inputs)  # read by the metrics, the rules and the checks
-        self.enterprise_counts = agg.count
+        self.enterprise_counts, self.enterprise_overhead = agg.count, agg.overhead
         self._check_plausible()
         if not self.market.converged:
             market = self.market
@@ -257,20 +269,33 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             )
 
     def enterprises_exit(self) -> None:
-        """Enterprises exit after sustained losses, with a graded hazard (:func:`exit_decisions`)."""
-        pop = self.enterprises
+        """Enterprises close by an exogenous exit shock (:func:`shock_exits`), then after sustained losses, with a graded
+        hazard (:func:`exit_decisions`). Each draw is the enterprise's own (counter-based, by quarter and its key)."""
+        pop, params = self.enterprises, self.economy.enterprise
+        if params.exit_hazard > 0:  # the textbook limits have none
+            rows = pop.rows
+            shocked = shock_exits(rows, self.streams.agent_uniforms("exit shock", self.steps, pop.key[rows], 1)[:, 0], params)
+            self.flows.add("exits_shock", pop.city[shocked])
+            pop.remove(shocked)
         rows = pop.rows
         revenue, profit = net_profit(pop, rows, self.sectors, self.market, self.location_mass)
 
         def exit_draws(at_risk: np.ndarray) -> np.ndarray:  # only enterprises past their patience draw (counter-based)
-            return self.streams.agent_uniforms("exit", self.steps, pop.uid[at_risk], 1)[:, 0]
+            return self.streams.agent_uniforms("exit", self.steps, pop.key[at_risk], 1)[:, 0]
 
-        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, self.economy.enterprise, exit_draws)
+        leaving = exit_decisions(pop, rows, revenue, profit, self.sectors, params, exit_draws)
         self.flows.add("exits_loss", pop.city[leaving])
         pop.remove(leaving)
 
     def enterprises_enter(self) -> None:
-        """New enterprises enter where expected profits are high (:func:`entry_decisions`), owned where they produce."""
+        """New enterprises replace the zero-profit count's turnover and enter where expected profits are high
+        (:func:`entry_decisions`, on the stock the market was cleared with), owned where they produce.
+
+        Draws are keyed for common random numbers: each (sector, city) cell inverts its own uniform into its entrants,
+        and the k-th entrant of a cell in a quarter has a key derived from (quarter, cell, k), which keys its efficiency
+        and every later decision, so paired scenarios create the same entrants with the same draws where they agree.
+        """
+        S, K = self.enterprise_counts.shape
         entrants = entry_decisions(
             self.sectors,
             self.market,
@@ -278,12 +303,19 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             self.market_inputs.talent,
             self.mean_entrant_mass,
             self.economy.enterprise,
-            self.streams.quarter_generator("entry", self.steps),
+            self.streams.agent_uniforms("entry", self.steps, np.arange(S * K), 1)[:, 0].reshape(S, K),
+            self.enterprise_overhead,
         )
         sector, city = np.nonzero(entrants)
         counts = entrants[sector, city]
-        city, sector = np.repeat(city, counts), np.repeat(sector, counts)
-        self.add_enterprises(city, sector, city, self.streams.quarter_generator("entrant productivity", self.steps))
+        cell = np.repeat(sector * K + city, counts)
+        rank = np.arange(len(cell)) - np.repeat(np.cumsum(counts) - counts, counts)  # k-th entrant of its cell
+        key = self.streams.derived_keys("entrant", self.steps, cell * ENTRANTS_PER_CELL + rank)
+        uniform = self.streams.agent_uniforms("entrant productivity", self.steps, key, 1)[:, 0]
+        sector, city = cell // K, cell % K
+        draw = np.exp(ndtri(uniform + HALF_ULP) * self.productivity_dispersion[sector])  # ln d ~ N(0, d_s^2)
+        overhead = self.sectors.productivity_mass(sector, draw) / self.mean_draw_mass[sector]
+        self.add_enterprises(city, sector, city, None, productivity=draw, overhead=overhead, key=key)
         self.flows.add("entries_new", city)
 
     def enterprises_relocate(self) -> None:
@@ -292,7 +324,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         params, pop = self.economy.enterprise, self.enterprises
 
         def draws(rows: np.ndarray, k: int, first: int) -> np.ndarray:  # each enterprise's own draws this quarter
-            return self.streams.agent_uniforms("relocation", self.steps, pop.uid[rows], k, first)
+            return self.streams.agent_uniforms("relocation", self.steps, pop.key[rows], k, first)
 
         movers, destination = relocation_choices(
             pop,

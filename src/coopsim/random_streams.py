@@ -85,6 +85,22 @@ class RandomStreams:
             key = self._keys[pair] = int(sequence.generate_state(1, np.uint64)[0])
         return key
 
+    def derived_keys(self, name: str, quarter: int, ids: np.ndarray) -> np.ndarray:
+        """Draw keys (int64 in ``[2**62, 2**63)``) for agents created in ``quarter`` by process ``name``, one per ``ids``.
+
+        An agent's key replaces its id in :meth:`agent_uniforms` (ids count creations, so they differ between runs once
+        their entry differs): an entrant keyed by (quarter, its cell, its rank in the cell), a branch by (quarter, its
+        parent's key) is the same agent with the same draws in every scenario that creates it. 62 bits from two of the
+        ``ids``' uniforms, above every id (ids count agents from 0), so keys of different agents coincide with chance
+        about ``n ** 2 / 2 ** 63``.
+        """
+        if len(ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        u = self.agent_uniforms(name, quarter, ids, 2)
+        high = (u[:, 0] * 2.0**53).astype(np.int64)  # 53 random bits
+        low = (u[:, 1] * 2.0**9).astype(np.int64)  # 9 more
+        return (np.int64(1) << np.int64(62)) | (high << np.int64(9)) | low
+
     def quarter_generator(self, name: str, quarter: int) -> np.random.Generator:
         """A generator for process ``name`` in one quarter (the same in every scenario with this seed)."""
         sequence = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()), int(quarter)))

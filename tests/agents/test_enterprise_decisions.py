@@ -10,8 +10,10 @@ from coopsim.agents.enterprise import (
     exit_decisions,
     net_profit,
     new_enterprise_population,
+    quarterly_hazard,
     relocation_annuity,
     relocation_choices,
+    shock_exits,
     zero_profit_gap,
 )
 from coopsim.economy.market import SectorParameters
@@ -22,7 +24,9 @@ SIGMA = 5.0
 def population(n: int):
     pop = new_enterprise_population()
     zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n)
-    pop.add(city=zeros, sector=zeros, owner_city=zeros, productivity=ones, loss_streak=zeros, overhead=ones, association=zeros - 1)
+    pop.add(
+        city=zeros, sector=zeros, owner_city=zeros, productivity=ones, loss_streak=zeros, overhead=ones, association=zeros - 1, key=zeros
+    )
     return pop
 
 
@@ -78,7 +82,7 @@ def entry_setup(operating: np.ndarray, fixed: float = 1.0):
     return sectors, market
 
 
-ENTRY = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2)
+ENTRY = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.0)  # no exit shocks: free entry alone
 
 
 def mean_entrants(operating, count, talent, params=ENTRY, calls: int = 1, seed: int = 0) -> np.ndarray:
@@ -104,7 +108,7 @@ def test_entrants_are_poisson_around_rate_times_gap_times_stock_and_scale_with_e
     talent = np.ones(K)
 
     def check(margin: float, stock: float, rate: float) -> float:
-        params = SimpleNamespace(entry_rate=rate, entry_pool_share=0.2)
+        params = SimpleNamespace(entry_rate=rate, entry_pool_share=0.2, exit_hazard=0.0)
         draws = mean_entrants(np.full(K, 1.0 / (1.0 - margin)), np.full((1, K), stock), talent, params, seed=int(1000 * margin + stock))
         expected = rate * margin / (1.0 - margin) * stock
         assert draws.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K)), (margin, stock, rate)
@@ -143,6 +147,81 @@ def test_entry_is_reproducible_and_needs_no_talent():
     assert first.shape == (1, 3) and np.issubdtype(first.dtype, np.integer)
     nobody = entry_decisions(sectors, market, count, np.zeros(3), np.ones((1, 3)), ENTRY, np.random.default_rng(5))
     assert nobody[0, 1] == 0  # no talent anywhere: no founders in the empty city, and no division by zero
+
+
+# ----- exit shocks and the entry that replaces them ----------------------------------------------------------------------
+
+
+def test_the_quarterly_hazard_compounds_to_the_annual_one():
+    assert (1.0 - quarterly_hazard(0.08)) ** 4 == pytest.approx(0.92, rel=1e-12)
+    assert quarterly_hazard(0.0) == 0.0 and quarterly_hazard(0.08) > 0.25 * 0.08  # compounding: a little above a quarter
+
+
+def test_exit_shocks_strike_at_the_quarterly_hazard_whatever_the_profit():
+    """Each row with a draw below h = 1 - (1 - exit_hazard) ** (1/4) closes: the share recovered from 200,000 draws is h
+    within 4 standard errors; the rows are exactly those draws; a hazard of 0 closes nobody."""
+    n = 200_000
+    uniform = np.random.default_rng(11).random(n)
+    rows = np.arange(n)
+    params = SimpleNamespace(exit_hazard=0.08)
+    closed = shock_exits(rows, uniform, params)
+    h = quarterly_hazard(0.08)
+    assert len(closed) / n == pytest.approx(h, abs=4 * np.sqrt(h * (1 - h) / n))
+    assert np.array_equal(closed, rows[uniform < h])
+    assert len(shock_exits(rows, uniform, SimpleNamespace(exit_hazard=0.0))) == 0
+
+
+def test_entry_replaces_the_exit_shocks_at_zero_profit_and_moves_smoothly_with_the_gap():
+    """At zero profit expected entrants are h * n (the exit shocks' expectation, so the stock is at rest in expectation);
+    a small loss or profit lowers or raises them in proportion to the gap (1 + gap), with no jump at zero."""
+    K, stock = 4000, 50.0
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    h = quarterly_hazard(0.08)
+    count = np.full((1, K), stock)
+
+    def mean_at(margin: float) -> float:
+        return mean_entrants(np.full(K, 1.0 / (1.0 - margin)), count, np.ones(K), params, seed=17).mean()
+
+    at_rest = mean_at(0.0)
+    assert at_rest == pytest.approx(h * stock, abs=4 * np.sqrt(h * stock / K))
+    gap = -0.02 / 1.02
+    assert mean_at(-0.02) == pytest.approx(h * stock * (1 + gap), abs=4 * np.sqrt(h * stock / K))
+    assert mean_at(-0.02) < at_rest < mean_at(0.02)
+    assert mean_at(-1e-9) == pytest.approx(at_rest, rel=0.02) == mean_at(1e-9)  # continuous at zero profit
+
+
+def test_entry_replaces_fixed_cost_slots_not_plants_whose_fixed_input_is_capital():
+    """The replacement base is the stock in fixed-cost units: plants placed with their own capital (overhead 0) are not
+    replaced by local entrants when they close."""
+    K = 4000
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    sectors, market = entry_setup(np.full(K, 1.0))  # zero profit
+    count, overhead = np.full((1, K), 60.0), np.full((1, K), 40.0)  # 20 capital-funded plants in each cell
+    rng = np.random.default_rng(19)
+    drawn = entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, rng, overhead)
+    expected = quarterly_hazard(0.08) * 40.0
+    assert drawn.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K))
+
+
+def test_entry_from_one_uniform_per_cell_is_its_poisson_quantile_and_refuses_a_nan():
+    """Keyed entry: each cell's uniform is inverted through its own Poisson distribution (mean and variance h * n over
+    many cells), a cell's count does not depend on the other cells, and a NaN expectation raises instead of drawing."""
+    K = 20_000
+    params = SimpleNamespace(entry_rate=0.1, entry_pool_share=0.2, exit_hazard=0.08)
+    sectors, market = entry_setup(np.full(K, 1.0))  # zero profit: h * n expected
+    count = np.full((1, K), 50.0)
+    uniform = np.random.default_rng(23).random((1, K))
+    drawn = entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, uniform)
+    expected = quarterly_hazard(0.08) * 50.0
+    assert drawn.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected / K))
+    assert drawn.var() / drawn.mean() == pytest.approx(1.0, abs=0.05)
+    richer = count.copy()
+    richer[0, :10] = 80.0  # other cells' expectations change: the rest draw the same entrants
+    again = entry_decisions(sectors, market, richer, np.ones(K), np.ones((1, K)), params, uniform)
+    assert np.array_equal(again[0, 10:], drawn[0, 10:]) and again[0, :10].sum() >= drawn[0, :10].sum()
+    count[0, 0] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        entry_decisions(sectors, market, count, np.ones(K), np.ones((1, K)), params, uniform)
 
 
 # ----- relocation_choices: a binary logit on the present value of a move -------------------------------------------------

@@ -1,7 +1,10 @@
 """Enterprises: Dixit-Stiglitz variety producers that earn profits, enter, exit, relocate and branch.
 
+Firm demography turns over at rest: every enterprise closes with a small exogenous hazard each quarter (a death shock,
+Hopenhayn 1992, Econometrica), entrants replace the zero-profit count's turnover, and losses add exits on top.
+
 State lives in an :class:`~coopsim.agents.population.ArrayPopulation` with columns
-``city, sector, owner_city, productivity, loss_streak, overhead, association``; every decision
+``city, sector, owner_city, productivity, loss_streak, overhead, association, key``; every decision
 below is vectorised over enterprises. :class:`Enterprise` is the Mesa handle of one row.
 
 The per-enterprise passes of the decisions (profits, loss streaks and exit hazards, who reconsiders
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 import mesa
 import numba
 import numpy as np
+from scipy.stats import poisson
 
 from coopsim.agents.choice import pairwise_logit_revision
 from coopsim.agents.population import ArrayPopulation, recycled_empty
@@ -34,6 +38,7 @@ ENTERPRISE_COLUMNS = {
     "loss_streak": np.int64,
     "overhead": np.float64,  # fixed-cost units: the idiosyncratic size weight, mean 1
     "association": np.int64,  # -1: no association
+    "key": np.int64,  # the key of its own draws (coopsim.random_streams): its id, or derived for entrants and branches
 }
 
 
@@ -341,6 +346,25 @@ def _nan_min(a, b):
     return a if (a <= b or a != a) else b
 
 
+def quarterly_hazard(annual: float) -> float:
+    """The quarterly chance of an event that strikes with annual chance ``annual`` at a constant hazard:
+    ``1 - (1 - annual) ** (1 / 4)``."""
+    return 1.0 - (1.0 - annual) ** (1.0 / QUARTERS_PER_YEAR)
+
+
+def shock_exits(rows, uniform: np.ndarray, params: EnterpriseConfig) -> np.ndarray:
+    """Rows that close this quarter by an exogenous exit shock, whatever their profit.
+
+    Each enterprise closes with the quarterly chance :func:`quarterly_hazard` of ``exit_hazard`` (the death shocks of
+    Hopenhayn 1992, Econometrica: owners retire, products or plants become obsolete), so that firm demography turns
+    over at rest at the annual rate of Chinese enterprises' deregistrations (``configs/economy/default.yaml``).
+    ``uniform`` is each row's own draw (N,). The same ``exit_hazard`` shortens the horizon of a relocation's gain
+    (:func:`relocation_annuity`).
+    """
+    rows = _as_rows(rows)
+    return rows[np.asarray(uniform) < quarterly_hazard(params.exit_hazard)]
+
+
 def entry_decisions(
     sectors: SectorParameters,
     market: MarketSolution,
@@ -348,24 +372,46 @@ def entry_decisions(
     talent: np.ndarray,
     mean_entrant_mass: np.ndarray,
     params: EnterpriseConfig,
-    rng: np.random.Generator,
+    draws: np.random.Generator | np.ndarray,
+    overhead: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Number of entrants per (sector, city) this quarter, Poisson around where profits are high.
+    """Number of entrants per (sector, city) this quarter, Poisson around the zero-profit count's turnover and where
+    profits are high.
 
-    An entrant of mean productivity expects margin ``m = pi / (r / sigma)``; expected
-    entrants are ``entry_rate * gap(m) * max(n_si, pool_si)`` with the zero-profit gap of
-    :func:`zero_profit_gap` and a pool of would-be founders
-    ``entry_pool_share * (L_i / L) * n_s``, the city's talent share of the sector's
-    enterprises, where the sector is thin or absent (scale-free), so that entry
-    stops where profits vanish (free entry, FKV 1999 eq. 4.16).
+    An entrant of mean productivity expects margin ``m = pi / (r / sigma)``, whose zero-profit gap
+    ``gap(m) = m / (1 - m)`` (:func:`zero_profit_gap`) is the relative distance of the stock to its zero-profit
+    count ``n* = n (1 + gap)`` (free entry, FKV 1999 eq. 4.16). Expected entrants are
+
+    ``h * o_si * (1 + gap) + entry_rate * max(gap, 0) * max(o_si, pool_si)``:
+
+    the first term replaces the zero-profit count's turnover at the quarterly exit-shock hazard ``h``
+    (:func:`quarterly_hazard` of ``exit_hazard``), so that at rest (``gap = 0``) entry equals the expected exit shocks
+    and rises or falls smoothly with the gap; the second closes part of a positive gap (the existing free entry).
+    ``o_si`` is the stock in fixed-cost units (``overhead``, (S, K); the count when None): the slots that free entry fills
+    with local talent, so plants whose fixed input is capital placed by an agreement (overhead 0) are not replaced.
+    ``pool_si = entry_pool_share * (L_i / L) * n_s``, the city's talent share of the sector's enterprises, lets entry
+    start where the sector is thin or absent (scale-free). No entrant where a mean entrant would not cover its fixed cost
+    (gap -1, the limit of no revenue).
+
+    ``draws`` is a generator, or one uniform per (sector, city) (S, K), each inverted through its cell's Poisson
+    distribution: then a cell's entrants depend only on its own expectation and draw, so paired scenarios whose
+    expectations barely differ draw the same entrants (common random numbers).
     """
     operating = mean_entrant_mass * market.unit_cost ** (1.0 - sectors.sigma[:, None]) * market.market_access / sectors.sigma[:, None]
     fixed = sectors.fixed_talent[:, None] * market.wage[None, :]
-    margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, MIN_OPERATING_PROFIT), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no revenue: margin -inf, the gap's limit -1
+        margin = np.where(operating > 0, (operating - fixed) / np.maximum(operating, MIN_OPERATING_PROFIT), -np.inf)
     talent_share = talent / talent.sum() if talent.sum() > 0 else np.zeros_like(talent)
     pool = params.entry_pool_share * talent_share[None, :] * count.sum(axis=1, keepdims=True)
-    expected = params.entry_rate * np.maximum(zero_profit_gap(margin), 0.0) * np.maximum(count, pool)
-    return rng.poisson(expected)
+    slots = count if overhead is None else overhead
+    gap = zero_profit_gap(margin)
+    replacement = quarterly_hazard(params.exit_hazard) * slots * (1.0 + gap)
+    expected = replacement + params.entry_rate * np.maximum(gap, 0.0) * np.maximum(slots, pool)
+    if not np.isfinite(expected).all():  # the quantile of NaN would be a garbage count, not an error
+        raise ValueError("expected entrants are not finite: the market gave a NaN margin or stock")
+    if isinstance(draws, np.random.Generator):
+        return draws.poisson(expected)
+    return np.maximum(poisson.ppf(draws, expected), 0.0).astype(np.int64)  # a draw of exactly 0 is the quantile -1
 
 
 def relocation_annuity(discount_rate: float, exit_hazard: float) -> float:
@@ -373,11 +419,11 @@ def relocation_annuity(discount_rate: float, exit_hazard: float) -> float:
 
     ``sum_t ((1 - h) / (1 + r)) ** t = (1 + r) / (r + h)`` with quarterly rates ``r`` and ``h`` from the
     annual discount rate and exit hazard (the effective discount of a firm facing an exit
-    hazard, Hopenhayn 1992, Econometrica).
+    hazard, Hopenhayn 1992, Econometrica): the same ``exit_hazard`` that closes enterprises (:func:`shock_exits`).
     """
     quarterly_discount = (1.0 + discount_rate) ** (1.0 / QUARTERS_PER_YEAR) - 1.0
-    quarterly_hazard = 1.0 - (1.0 - exit_hazard) ** (1.0 / QUARTERS_PER_YEAR)
-    return (1.0 + quarterly_discount) / (quarterly_discount + quarterly_hazard)
+    hazard = quarterly_hazard(exit_hazard)
+    return (1.0 + quarterly_discount) / (quarterly_discount + hazard)
 
 
 def relocation_choices(

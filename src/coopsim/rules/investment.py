@@ -89,13 +89,14 @@ class InvestmentFlows(AgreementRule):
             pop = model.enterprises
             rows = pop.rows
             candidates = rows[(pop.sector[rows] == sector) & (pop.city[rows] == self.source_index)]
+            key = model.streams.derived_keys("placement", model.steps, np.array([self.placed]))  # the n-th plant's own draws
             if len(candidates) == 0:
-                row = model.place_enterprise(self.target_index, sector, self.source_index, rng)
+                row = model.place_enterprise(self.target_index, sector, self.source_index, rng, int(key[0]))
             else:
                 parent = candidates[rng.integers(len(candidates))]
                 if rng.random() < p.relocation_share:
                     model.relocate_enterprises(np.array([parent]), np.array([self.target_index]))
                     row = int(parent)
                 else:
-                    row = int(model.branch_enterprises(np.array([parent]), np.array([self.target_index]))[0])
+                    row = int(model.branch_enterprises(np.array([parent]), np.array([self.target_index]), key)[0])
             self.placed_uids.append(int(pop.uid[row]))
