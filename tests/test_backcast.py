@@ -87,3 +87,38 @@ def test_a_perfect_predictor_scores_zero_and_errors_are_symmetric_in_logs(observ
     assert scores["doubled"].to_numpy() == pytest.approx(np.log(2))
     assert scores["halved"].to_numpy() == pytest.approx(np.log(2))
     assert (scores["cities"] >= 1).all()
+
+
+def test_rmse_is_the_root_mean_square_log_error_and_never_below_the_mae(observed):
+    """On two made-up predictors: the RMSE of log errors is sqrt(mean ln^2), at least the MAE, equal when errors are equal."""
+    shares = backcast.observed_shares(observed)
+    gdp = shares.query("quantity == 'gdp_100m_yuan' and year == 2023")
+    factors = np.linspace(0.9, 1.1, len(gdp))
+    predictions = {
+        "uneven": gdp.assign(share=gdp["share"] * factors)[["city", "year", "quantity", "share"]],
+        "even": gdp.assign(share=gdp["share"] * 1.05)[["city", "year", "quantity", "share"]],
+    }
+    comparison = backcast.compare_shares(predictions, gdp)
+    mae = backcast.score(comparison).set_index("year")
+    rmse = backcast.score(comparison, "rmse").set_index("year")
+    assert rmse.loc[2023, "uneven"] == pytest.approx(np.sqrt(np.mean(np.log(factors) ** 2)))
+    assert rmse.loc[2023, "uneven"] > mae.loc[2023, "uneven"]
+    assert rmse.loc[2023, "even"] == pytest.approx(mae.loc[2023, "even"]) == pytest.approx(np.log(1.05))
+    with pytest.raises(ValueError, match="statistic"):
+        backcast.score(comparison, "median")
+
+
+def test_share_changes_compare_signs_since_2020(observed):
+    """A predictor that doubles every city's change since 2020 keeps every sign; one that reverses it flips every sign."""
+    shares = backcast.observed_shares(observed).query("quantity == 'gdp_100m_yuan'")
+    base = backcast.constant_benchmark(years=(2021,)).query("quantity == 'gdp_100m_yuan'").set_index("city")["share"]
+    change = shares["share"] / shares["city"].map(base) - 1.0
+    doubled = shares.assign(share=shares["city"].map(base) * (1 + 2 * change))[["city", "year", "quantity", "share"]]
+    reversed_ = shares.assign(share=shares["city"].map(base) * (1 - change))[["city", "year", "quantity", "share"]]
+    comparison = backcast.compare_shares({"doubled": doubled, "reversed": reversed_}, shares)
+    signs = backcast.share_changes(comparison, ["Shenzhen", "Shantou"])
+    assert set(signs["city"]) == {"Shenzhen", "Shantou"}
+    assert signs.query("predictor == 'doubled'")["same_sign"].all()
+    assert not signs.query("predictor == 'reversed'")["same_sign"].any()
+    row = signs.query("predictor == 'doubled'").iloc[0]
+    assert row["predicted_change"] == pytest.approx(2 * row["observed_change"])

@@ -135,16 +135,38 @@ def compare_shares(predictions: dict[str, pd.DataFrame], observed: pd.DataFrame)
     return pd.concat(parts, ignore_index=True)[columns]
 
 
-def score(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Mean absolute log error by quantity and year for each predictor that covers that quantity, over the cities
-    every such predictor covers: ``quantity, year, cities, <one column per predictor>`` (lower is better; empty where a
-    predictor has no figure for that quantity, as the census trend for GDP)."""
+def score(comparison: pd.DataFrame, statistic: str = "mae") -> pd.DataFrame:
+    """Each predictor's error by quantity and year, over the cities every predictor covering that quantity covers:
+    ``quantity, year, cities, <one column per predictor>`` (lower is better; empty where a predictor has no figure for
+    that quantity, as the census trend for GDP). ``statistic``: ``mae``, the mean absolute log error
+    ``mean |ln(predicted / observed)|``, or ``rmse``, its root mean square ``sqrt(mean ln(predicted / observed)^2)``.
+    """
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic: expected one of {STATISTICS}, got {statistic!r}")
     rows = []
     for (quantity, year), part in comparison.groupby(["quantity", "year"]):
         predictors = part["predictor"].unique()
         per_city = part.groupby("city")["predictor"].nunique()
         common = per_city[per_city == len(predictors)].index
         shared = part[part["city"].isin(common)]
-        errors = shared.assign(error=shared["log_error"].abs()).groupby("predictor")["error"].mean()
+        if statistic == "mae":
+            errors = shared.assign(error=shared["log_error"].abs()).groupby("predictor")["error"].mean()
+        else:
+            errors = np.sqrt(shared.assign(error=shared["log_error"] ** 2).groupby("predictor")["error"].mean())
         rows.append({"quantity": quantity, "year": year, "cities": len(common), **errors.to_dict()})
     return pd.DataFrame(rows)
+
+
+STATISTICS = ("mae", "rmse")
+
+
+def share_changes(comparison: pd.DataFrame, cities: list[str], quantity: str = "gdp_100m_yuan") -> pd.DataFrame:
+    """The change of each city's share since 2020, published against predicted, and whether their signs agree:
+    ``predictor, city, year, observed_change, predicted_change, same_sign`` (changes relative: ``share / share_2020 - 1``,
+    the 2020 share from the cities table, as the constant benchmark holds it)."""
+    base = constant_benchmark(years=(YEARS[0],)).query("quantity == @quantity").set_index("city")["share"]
+    part = comparison[(comparison["quantity"] == quantity) & comparison["city"].isin(cities)].copy()
+    part["observed_change"] = part["observed"] / part["city"].map(base) - 1.0
+    part["predicted_change"] = part["predicted"] / part["city"].map(base) - 1.0
+    part["same_sign"] = np.sign(part["observed_change"]) == np.sign(part["predicted_change"])
+    return part[["predictor", "city", "year", "observed_change", "predicted_change", "same_sign"]].reset_index(drop=True)
