@@ -22,6 +22,10 @@ at rest:
 * each labour group's amenities make its 2020 distribution the rest point of its migration
   flows (:func:`coopsim.agents.migration.stationary_amenity`): gross flows are positive,
   expected net flows zero (with the textbook pairwise protocol: equal utility, Roback 1982);
+* with an open province (data regions with ``open_province``), the rest of China joins each group's choice set: the
+  cities' amenities, the rest of China's amenity and the inter-provincial barrier make the 2020 distribution and the
+  reservoir the rest point of the flows, with gross flows to and from the rest of China sustaining the census stock of
+  inter-provincial migrants (:func:`coopsim.agents.outside_option.calibrate_open_province`);
 * with a trend (data regions with ``trend``), a drift of each group's amenities makes each city's
   2010-2020 census growth of residents relative to the region's continue at step 0: the
   amenities at which one round of decisions brings each city ``L_j (1 + g_j / m)`` people
@@ -41,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from coopsim.agents.migration import moving_cost_matrix, stationary_amenity
+from coopsim.agents.outside_option import OutsideOption, calibrate_open_province, quarterly_leaving_target
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
@@ -68,6 +73,7 @@ class Calibration:
     talent_wage_error: np.ndarray  # (K,) relative error of each city's talent wage relative to the region's (0 if not fitted)
     rounds: int
     amenity_trend: dict[str, np.ndarray]  # labour group -> (K,) amenity drift at step 0 (zeros without a trend)
+    outside: dict[str, OutsideOption] | None = None  # labour group -> its rest of China (open provinces only)
 
 
 def scaled_sectors(sectors: SectorParameters, scale) -> SectorParameters:
@@ -88,6 +94,7 @@ class CalibrationTargets:
     talent_wage: np.ndarray | None = None  # (K,) observed wages; only their ratios are fitted
     wage_tolerance: float = np.inf
     resident_growth: np.ndarray | None = None  # (K,) quarterly growth of residents relative to the region's, to carry on
+    outside: dict[str, tuple[float, float]] | None = None  # open province: group -> (reservoir, people leaving a quarter)
 
     @classmethod
     def from_data(cls, region: Region, data: RegionDataConfig) -> CalibrationTargets:
@@ -101,6 +108,7 @@ class CalibrationTargets:
             region.wage_2020 if data.fit_wage_gradient else None,
             data.wage_tolerance,
             relative_resident_growth(region.talent + region.workers, region.population_2010) if data.trend else None,
+            outside_targets(region, data) if data.open_province else None,
         )
 
     @classmethod
@@ -169,21 +177,64 @@ def calibrate_region(
             f"largest talent-wage error {np.max(np.abs(wage_error)):.3g}){_squeezed(market, target, gdp, region)}"
         )
     people = {"talent": region.talent, "workers": region.workers}
-    amenity, trend = {}, {}
+    amenity, trend, outside_options = {}, {}, {}
     for group, group_people in people.items():
         config = getattr(economy, group)
         wage = group_wage(market, group, economy.talent.utility_wage)
         utility = log_real_wage(wage, market, scaled, region.talent + region.workers, region.land_km2, economy.congestion_elasticity)
         moving_cost = moving_cost_matrix(region.travel_minutes, config)
-        amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
-        trend[group] = np.zeros(K)
+        arriving = None
         if targets.resident_growth is not None:
             growth = targets.resident_growth - np.sum(group_people * targets.resident_growth) / np.sum(group_people)
             arriving = group_people * (1.0 + growth / config.migration_rate)
+        if targets.outside is not None:
+            reservoir, leaving = targets.outside[group]
+            amenity[group], trend[group], outside_options[group] = calibrate_open_province(
+                utility, group_people, moving_cost, config, reservoir, leaving, f"economy.{group}", arriving=arriving
+            )
+            continue
+        amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
+        trend[group] = np.zeros(K)
+        if arriving is not None:
             trending = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}", arriving=arriving)
             trend[group] = trending - amenity[group]
     productivity = power ** (1.0 / (scaled.sigma[:, None] - 1.0))
-    return Calibration(outside, productivity, counts, scale, amenity, wage_error, rounds, trend)
+    return Calibration(outside, productivity, counts, scale, amenity, wage_error, rounds, trend, outside_options or None)
+
+
+PEOPLE_PER_10K = 1.0e4
+
+
+def outside_targets(region: Region, data: RegionDataConfig) -> dict[str, tuple[float, float]]:
+    """Each group's reservoir in the rest of China (the country's less the region's) and the people leaving the region
+    for it a quarter at rest (the census stock of inter-provincial migrants over the average stay, shared by residents).
+
+    Raises :class:`ConfigError` naming the national figure when the region has more people of a group than the country.
+    """
+    out = data.outside
+    residents = region.talent.sum() + region.workers.sum()
+    national = {
+        "talent": (out.national_tertiary_10k * PEOPLE_PER_10K, region.talent.sum(), "national_tertiary_10k"),
+        "workers": (
+            (out.national_residents_10k - out.national_tertiary_10k) * PEOPLE_PER_10K,
+            region.workers.sum(),
+            "national_residents_10k",
+        ),
+    }
+    migrants = out.interprovincial_migrants_10k * PEOPLE_PER_10K
+    if migrants >= residents:
+        raise ConfigError(
+            f"region.data.outside.interprovincial_migrants_10k: expected fewer than the region's {residents:.0f} residents, "
+            f"got {migrants:.0f}"
+        )
+    targets = {}
+    for group, (country, people, field_name) in national.items():
+        if country <= people:
+            raise ConfigError(
+                f"region.data.outside.{field_name}: the country's {group} ({country:.0f}) must exceed the region's ({people:.0f})"
+            )
+        targets[group] = (country - people, quarterly_leaving_target(people, migrants, residents, out.average_stay_years))
+    return targets
 
 
 def relative_resident_growth(residents_2020: np.ndarray, residents_2010: np.ndarray | None) -> np.ndarray:
