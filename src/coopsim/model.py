@@ -337,7 +337,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         def reservoir_draws(ids: np.ndarray, k: int, first: int) -> np.ndarray:  # each reservoir cohort's own draws
             return self.streams.agent_uniforms(f"{stream} from outside", self.steps, ids, k, first)
 
-        city = arrivals(self.reservoir[group], size, from_outside, getattr(self.economy, group).migration_rate, reservoir_draws)
+        _, city = arrivals(self.reservoir[group], size, from_outside, getattr(self.economy, group).migration_rate, reservoir_draws)
         self.flows.add(f"{flow}_to_outside", pop.city[leaving], pop.size[leaving])
         self.reservoir[group] += float(pop.size[leaving].sum())
         pop.remove(leaving)

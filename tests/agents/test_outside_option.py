@@ -116,15 +116,31 @@ def test_reservoir_cohorts_arrive_by_the_logit_row_of_the_rest_of_china():
     def draws(ids, k, first):
         return uniforms[ids, first : first + k]
 
-    city = arrivals(500_000 * 100.0, 100.0, probability, 0.25, draws)
+    ids, city = arrivals(500_000 * 100.0, 100.0, probability, 0.25, draws)
     counts = np.bincount(city, minlength=3)
     expected = 500_000 * 0.25 * probability[:3]
     assert counts == pytest.approx(expected, abs=4 * np.sqrt(expected).max())
-    # a smaller reservoir: its cohorts (the lower ids) decide as they did
-    fewer = arrivals(250_000 * 100.0, 100.0, probability, 0.25, draws)
-    reconsider = np.flatnonzero(uniforms[:250_000, 0] < 0.25)
-    assert len(fewer) <= len(reconsider) and np.count_nonzero(np.isin(fewer, [0, 1, 2])) == len(fewer)
-    assert arrivals(0.0, 100.0, probability, 0.25, draws).size == 0
+    assert np.all(uniforms[ids, 0] < 0.25)  # only reconsidering cohorts arrive
+    # common random numbers: with half the reservoir, its cohorts (the lower ids) decide exactly as they did
+    fewer_ids, fewer_city = arrivals(250_000 * 100.0, 100.0, probability, 0.25, draws)
+    assert np.array_equal(fewer_ids, ids[ids < 250_000]) and np.array_equal(fewer_city, city[ids < 250_000])
+    assert arrivals(0.0, 100.0, probability, 0.25, draws)[0].size == 0
+
+
+def test_the_reservoir_is_drawn_in_chunks_with_the_same_decisions(monkeypatch):
+    """Chunks bound memory at any cohort size and change nobody's decision (each cohort's draws are its own)."""
+    from coopsim.agents import outside_option
+
+    probability = np.array([0.3, 0.2, 0.5])
+    uniforms = np.random.default_rng(4).random((10_000, 2))
+
+    def draws(ids, k, first):
+        return uniforms[ids, first : first + k]
+
+    whole = arrivals(10_000.0, 1.0, probability, 0.5, draws)
+    monkeypatch.setattr(outside_option, "RESERVOIR_CHUNK", 777)
+    chunked = arrivals(10_000.0, 1.0, probability, 0.5, draws)
+    assert np.array_equal(whole[0], chunked[0]) and np.array_equal(whole[1], chunked[1]) and len(whole[0]) > 1000
 
 
 # ----- the model: Guangdong with the rest of China (the default region) ----------------------------------------------

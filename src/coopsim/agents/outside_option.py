@@ -38,11 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from coopsim.agents.migration import choice_probabilities, stationary_amenity
+from coopsim.agents.population import recycled_empty
 from coopsim.config import ConfigError, LabourGroupConfig
 
 BARRIER_TOLERANCE = 1e-9  # largest |log(leaving / target)| at which the barrier's inversion stops
 BARRIER_MAX_ITERATIONS = 200
 OUTSIDE_NAME = "rest of China"
+RESERVOIR_CHUNK = 1 << 22  # reservoir cohorts drawn at a time (32 MiB of uniforms a column)
 
 
 @dataclass(frozen=True)
@@ -133,19 +135,38 @@ def arrivals(
     probability: np.ndarray,
     rate: float,
     draws: Callable[[np.ndarray, int, int], np.ndarray],
-) -> np.ndarray:
-    """The city (index < K) each reservoir cohort arriving this quarter settles in.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reservoir cohorts arriving this quarter and the city (index < K) each settles in, as (ids, cities).
 
     The reservoir is ``floor(reservoir / cohort_size)`` cohorts with ids ``0, 1, ...``; ``draws(ids, k, first)`` gives
     each its own uniforms (columns ``first..``): column 0 decides who reconsiders (probability ``rate``), column 1 the
     destination by inverse CDF of ``probability`` (K+1,), the logit row of the rest of China (last: staying there).
+    Ids are drawn in chunks of :data:`RESERVOIR_CHUNK`, so memory stays bounded at any cohort size.
     """
     count = int(np.floor(reservoir / cohort_size + 1e-9))
-    ids = np.arange(count, dtype=np.int64)
-    reconsider = ids[draws(ids, 1, 0)[:, 0] < rate]
-    if len(reconsider) == 0:
-        return np.empty(0, dtype=np.int64)
     cumulative = np.cumsum(probability)
-    pick = np.searchsorted(cumulative, draws(reconsider, 1, 1)[:, 0] * cumulative[-1], side="right")
-    pick = np.minimum(pick, len(probability) - 1)
-    return pick[pick < len(probability) - 1]
+    chosen_ids, chosen_cities = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    for start in range(0, count, RESERVOIR_CHUNK):
+        n = min(RESERVOIR_CHUNK, count - start)
+        ids = np.add(_chunk_offsets(n), start, out=recycled_empty(n, np.int64))  # reused memory: no page faults
+        reconsider = ids[draws(ids, 1, 0)[:, 0] < rate]
+        if len(reconsider) == 0:
+            continue
+        pick = np.searchsorted(cumulative, draws(reconsider, 1, 1)[:, 0] * cumulative[-1], side="right")
+        pick = np.minimum(pick, len(probability) - 1)
+        settling = pick < len(probability) - 1
+        chosen_ids.append(reconsider[settling])
+        chosen_cities.append(pick[settling])
+    return np.concatenate(chosen_ids), np.concatenate(chosen_cities)
+
+
+_OFFSETS = [np.empty(0, dtype=np.int64)]
+
+
+def _chunk_offsets(n: int) -> np.ndarray:
+    """``0, 1, ..., n-1`` (read-only), kept between calls."""
+    if len(_OFFSETS[0]) < n:
+        offsets = np.arange(max(n, min(RESERVOIR_CHUNK, 2 * n)), dtype=np.int64)
+        offsets.flags.writeable = False
+        _OFFSETS[0] = offsets
+    return _OFFSETS[0][:n]
