@@ -316,13 +316,16 @@ def largest_errors(report: pd.DataFrame) -> pd.Series:
 
 
 def calibration_summary(report: pd.DataFrame, calibration: Calibration | None) -> dict:
-    """What ``run.json`` keeps of the calibration: rounds and each target's largest relative error."""
+    """What ``run.json`` keeps of the calibration: rounds, each target's largest relative error and, in an open province,
+    each group's inverted inter-provincial barrier."""
     if report.empty:
         return {}
     worst = largest_errors(report).dropna()
     summary = {"largest_error": {target: round(value, 6) for target, value in worst.items()}}
     if calibration is not None:
         summary["rounds"] = int(calibration.rounds)
+        if getattr(calibration, "outside", None):
+            summary["inter_provincial_barrier"] = {group: round(option.barrier, 6) for group, option in calibration.outside.items()}
     return summary
 
 
@@ -333,6 +336,11 @@ def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbac
     lines = []
     if calibration is not None:
         lines.append(f"calibration: {calibration.rounds} rounds")
+        for group, option in (getattr(calibration, "outside", None) or {}).items():
+            lines.append(
+                f"{group}: inter-provincial barrier {option.barrier:.4f} (log utility), {option.leaving_target:.0f} people leaving "
+                f"for the rest of China a quarter at rest, reservoir {option.reservoir:.0f}"
+            )
     for target, worst in largest_errors(report).items():
         lines.append(f"{target}: largest |model/data - 1| = {worst:.4f}" if np.isfinite(worst) else f"{target}: no data (reported)")
     cities = report["city"].unique()

@@ -182,6 +182,12 @@ def test_the_barrier_is_inverted_positive_and_the_census_reservoirs_are_the_coun
     assert talent.reservoir == pytest.approx(21836e4 - model.region.talent.sum())
     assert workers.reservoir == pytest.approx((141178e4 - 21836e4) - model.region.workers.sum())
     assert talent.reservoir + workers.reservoir == pytest.approx(141178e4 - 12601.2510e4, rel=1e-6)
+    from coopsim.calibration import calibration_report, calibration_summary, format_report
+
+    report = calibration_report(model)
+    summary = calibration_summary(report, model.calibration)
+    assert summary["inter_provincial_barrier"] == {"talent": round(talent.barrier, 6), "workers": round(workers.barrier, 6)}
+    assert "talent: inter-provincial barrier" in format_report(report, model.calibration, {})
 
 
 @pytest.mark.slow
