@@ -98,3 +98,30 @@ def test_levers_are_typed():
     with pytest.raises(ConfigCompositionException) as error:
         compose_config("levers.rail_opening_quarter=2028Q1")
     assert "levers.rail_opening_quarter" in str(error.value.__cause__)
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("region.data.outside.average_stay_years=0", "region.data.outside.average_stay_years"),
+        ("region.data.outside.real_wage_growth=0.5", "region.data.outside.real_wage_growth"),
+        ("region.data.outside.national_residents_10k=-1", "region.data.outside.national_residents_10k"),
+        ("region.data.outside.national_tertiary_10k=200000", "region.data.outside.national_tertiary_10k"),
+        ("region.data.outside.interprovincial_migrants_10k=0", "region.data.outside.interprovincial_migrants_10k"),
+        ("region.data.outside=null", "region.data.outside"),
+        ("economy.talent.choice=pairwise", "region.data.open_province"),
+        ("region.data.calibrate=false", "region.data.open_province"),
+    ],
+)
+def test_an_open_province_with_bad_figures_is_refused_naming_the_field(override, field):
+    """The rest of China's figures are checked before anything is built (the default region is an open province)."""
+    with pytest.raises(ConfigError) as error:
+        build_model(compose_config(override))
+    assert str(error.value).startswith(field + ":")
+
+
+def test_an_open_province_larger_than_the_country_is_refused_naming_the_figure():
+    """Checked against the region's census people once its tables are read: the country must have more of each group."""
+    with pytest.raises(ConfigError) as error:
+        build_model(compose_config("region.data.outside.national_tertiary_10k=1000"))
+    assert str(error.value).startswith("region.data.outside.national_tertiary_10k:")

@@ -10,7 +10,14 @@ import pytest
 from coopsim import metrics
 from coopsim.metrics import REGION, MetricsRecorder
 
-REGION_METRICS = ("market_iterations", "market_converged", "market_residual", "partner_travel_minutes")
+REGION_METRICS = (
+    "market_iterations",
+    "market_converged",
+    "market_residual",
+    "partner_travel_minutes",
+    "residents_total",
+    "residents_outside",
+)
 
 
 def wide(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -91,7 +98,16 @@ def fake(step: int, people, arrivals, core=0, partner=1) -> FakeModel:
     region = SimpleNamespace(core=core, partner=partner, travel_minutes=np.array([[0.0, 75.0], [75.0, 0.0]]))
     market = SimpleNamespace(iterations=3 + step, converged=True, residual=1e-11)
     flows = {"migration_in": np.asarray(arrivals, dtype=float)}
-    return FakeModel(steps=step, people=np.asarray(people, dtype=float), flows=flows, region=region, market=market)
+    people = np.asarray(people, dtype=float)
+    return FakeModel(
+        steps=step,
+        people=people,
+        flows=flows,
+        region=region,
+        market=market,
+        residents_per_city=lambda: people,
+        residents_outside=lambda: float("nan"),
+    )
 
 
 def test_the_recorder_copies_what_it_collects(two_reporters):

@@ -19,13 +19,22 @@ def default_run():
 
 @pytest.mark.parametrize("group, flow", [("talent", "migration"), ("workers", "worker_migration")])
 def test_people_are_conserved_and_migration_balances(default_run, group, flow):
+    """Within the region moves balance; with the rest of China (the default open province) the region's people and the
+    reservoir together are conserved, and each city's people change exactly by its net flows."""
     people = wide(default_run, group)
-    assert np.allclose(people.sum(axis=1), people.sum(axis=1).iloc[0], rtol=1e-12, atol=0)
     moved_in, moved_out = wide(default_run, f"{flow}_in"), wide(default_run, f"{flow}_out")
+    arrived, left = wide(default_run, f"{flow}_from_outside"), wide(default_run, f"{flow}_to_outside")
     assert moved_in.sum(axis=1).iloc[1:].gt(0).all()  # gross flows every quarter (idiosyncratic preferences)
+    assert arrived.sum(axis=1).iloc[1:].gt(0).all() and left.sum(axis=1).iloc[1:].gt(0).all()
     assert np.allclose(moved_in.sum(axis=1), moved_out.sum(axis=1))
+    net_outside = (arrived - left).sum(axis=1).cumsum()
+    assert np.allclose(people.sum(axis=1), people.sum(axis=1).iloc[0] + net_outside, rtol=1e-12, atol=1e-3)
+    region = default_run.query("city == 'region'").pivot(index="step", columns="metric", values="value")
+    everyone = region["residents_total"] + region["residents_outside"]
+    assert np.allclose(everyone, everyone.iloc[0], rtol=1e-12, atol=0)
     # each city's people change exactly by its net migration (no exchange without an agreement)
-    assert np.allclose(people.diff().iloc[1:], (moved_in - moved_out).iloc[1:], rtol=1e-9, atol=1e-6)
+    change = (moved_in - moved_out + arrived - left).iloc[1:]
+    assert np.allclose(people.diff().iloc[1:], change, rtol=1e-9, atol=1e-6)
     assert wide(default_run, "exchange_in").eq(0).all().all()
     residents = wide(default_run, "residents")
     assert np.allclose(residents, wide(default_run, "talent") + wide(default_run, "workers"), rtol=1e-12)

@@ -135,9 +135,13 @@ def test_calibrated_step_zero_reproduces_gdp_shares_and_is_at_rest(name, make_mo
     metrics = model.recorder.frame()
     share = metrics.query("step == 0 and metric == 'gdp_share'").set_index("city").loc[model.region.city_names, "value"].to_numpy()
     assert np.max(np.abs(share / target - 1.0)) < 0.02
-    # at rest: each group's expected flows leave every city's people unchanged (gross flows positive)
+    # at rest: each group's expected flows leave every city's people unchanged (gross flows positive); in an open province
+    # (guangdong) the rest of China is the last location and its reservoir the last people
     for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
-        choice = choice_probabilities(model.utility(group), model.moving_cost(group), getattr(model.economy, group).migration_elasticity)
+        utility, cost = model.choice_set(group)
+        if model.outside is not None:
+            people = np.append(people, model.reservoir[group])
+        choice = choice_probabilities(utility, cost, getattr(model.economy, group).migration_elasticity)
         assert people @ choice == pytest.approx(people, rel=1e-8)
         assert np.all(np.diag(choice) < 1.0)
     firms = len(model.enterprises)
@@ -450,8 +454,13 @@ def test_the_trend_makes_the_2010s_relative_growth_continue_at_step_0_and_fades(
     for group, people in (("talent", model.talent_per_city()), ("workers", model.workers_per_city())):
         config = getattr(model.economy, group)
         utility = model.log_real_wage(group) + model.base_amenity[group] + model.amenity_trend[group]
-        choice = choice_probabilities(utility, model.moving_cost(group), config.migration_elasticity)
-        expected = (1 - config.migration_rate) * people + config.migration_rate * (people @ choice)
+        cost, everyone = model.moving_cost(group), people
+        if model.outside is not None:  # an open province: the rest of China (drifted too) and its reservoir come last
+            option = model.outside[group]
+            utility = np.append(utility, option.log_real_wage + option.amenity + option.amenity_trend)
+            cost, everyone = model.choice_set(group)[1], np.append(people, model.reservoir[group])
+        choice = choice_probabilities(utility, cost, config.migration_elasticity)
+        expected = (1 - config.migration_rate) * people + config.migration_rate * (everyone @ choice)[: len(people)]
         wanted = growth - np.sum(people * growth) / people.sum()
         assert expected / people - 1.0 == pytest.approx(wanted, abs=2e-4)
         assert np.all(np.abs(model.amenity_trend[group]) > 0)

@@ -22,6 +22,10 @@ at rest:
 * each labour group's amenities make its 2020 distribution the rest point of its migration
   flows (:func:`coopsim.agents.migration.stationary_amenity`): gross flows are positive,
   expected net flows zero (with the textbook pairwise protocol: equal utility, Roback 1982);
+* with an open province (data regions with ``open_province``), the rest of China joins each group's choice set: the
+  cities' amenities, the rest of China's amenity and the inter-provincial barrier make the 2020 distribution and the
+  reservoir the rest point of the flows, with gross flows to and from the rest of China sustaining the census stock of
+  inter-provincial migrants (:func:`coopsim.agents.outside_option.calibrate_open_province`);
 * with a trend (data regions with ``trend``), a drift of each group's amenities makes each city's
   2010-2020 census growth of residents relative to the region's continue at step 0: the
   amenities at which one round of decisions brings each city ``L_j (1 + g_j / m)`` people
@@ -42,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from coopsim.agents.migration import moving_cost_matrix, stationary_amenity
+from coopsim.agents.outside_option import OutsideOption, calibrate_open_province, quarterly_leaving_target
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
@@ -79,6 +84,7 @@ class Calibration:
     skill_premium_error: np.ndarray  # (K,) relative error of each city's skill premium (0 if not fitted)
     worker_wage_error: np.ndarray  # (K,) relative error of each city's worker wage relative to the region's (0 if not fitted)
     skill_premium_target: np.ndarray  # (K,) the skill premium each city was fitted to (NaN without the fit)
+    outside: dict[str, OutsideOption] | None = None  # labour group -> its rest of China (open provinces only)
 
 
 def scaled_sectors(sectors: SectorParameters, scale, talent_intensity: float = 1.0) -> SectorParameters:
@@ -105,6 +111,7 @@ class CalibrationTargets:
     premium_tolerance: float = np.inf
     max_capital_share: float = 0.0
     non_labour_share: float = 0.0  # the region's GDP-weighted capital share at the fit
+    outside: dict[str, tuple[float, float]] | None = None  # open province: group -> (reservoir, people leaving a quarter)
 
     @classmethod
     def from_data(cls, region: Region, data: RegionDataConfig) -> CalibrationTargets:
@@ -123,6 +130,7 @@ class CalibrationTargets:
             data.premium_tolerance,
             data.max_capital_share,
             data.non_labour_share,
+            outside_targets(region, data) if data.open_province else None,
         )
 
     @classmethod
@@ -238,17 +246,25 @@ def calibrate_region(
             "(fixed costs are paid in talent); premiums are fitted relative to each other only (calibration report)"
         )
     people = {"talent": region.talent, "workers": region.workers}
-    amenity, trend = {}, {}
+    amenity, trend, outside_options = {}, {}, {}
     for group, group_people in people.items():
         config = getattr(economy, group)
         wage = group_wage(market, group, economy.talent.utility_wage)
         utility = log_real_wage(wage, market, scaled, region.talent + region.workers, region.land_km2, economy.congestion_elasticity)
         moving_cost = moving_cost_matrix(region.travel_minutes, config)
-        amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
-        trend[group] = np.zeros(K)
+        arriving = None
         if targets.resident_growth is not None:
             growth = targets.resident_growth - np.sum(group_people * targets.resident_growth) / np.sum(group_people)
             arriving = group_people * (1.0 + growth / config.migration_rate)
+        if targets.outside is not None:
+            reservoir, leaving = targets.outside[group]
+            amenity[group], trend[group], outside_options[group] = calibrate_open_province(
+                utility, group_people, moving_cost, config, reservoir, leaving, f"economy.{group}", arriving=arriving
+            )
+            continue
+        amenity[group] = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}")
+        trend[group] = np.zeros(K)
+        if arriving is not None:
             trending = stationary_amenity(utility, group_people, moving_cost, config, f"economy.{group}", arriving=arriving)
             trend[group] = trending - amenity[group]
     productivity = power ** (1.0 / (scaled.sigma[:, None] - 1.0))
@@ -266,6 +282,7 @@ def calibrate_region(
         premium_error,
         worker_error,
         np.full(K, np.nan) if targets.skill_premium is None else targets.skill_premium,
+        outside_options or None,
     )
 
 
@@ -351,6 +368,41 @@ def _bounded(capital_share: np.ndarray, worker_error: np.ndarray, targets: Calib
         f"; the capital share is at its bound (0 or region.data.max_capital_share) in {cities}: their GDP per resident "
         "cannot pay the targeted wages; check region.data.skill_premium and the wage figures"
     )
+
+
+PEOPLE_PER_10K = 1.0e4
+
+
+def outside_targets(region: Region, data: RegionDataConfig) -> dict[str, tuple[float, float]]:
+    """Each group's reservoir in the rest of China (the country's less the region's) and the people leaving the region
+    for it a quarter at rest (the census stock of inter-provincial migrants over the average stay, shared by residents).
+
+    Raises :class:`ConfigError` naming the national figure when the region has more people of a group than the country.
+    """
+    out = data.outside
+    residents = region.talent.sum() + region.workers.sum()
+    national = {
+        "talent": (out.national_tertiary_10k * PEOPLE_PER_10K, region.talent.sum(), "national_tertiary_10k"),
+        "workers": (
+            (out.national_residents_10k - out.national_tertiary_10k) * PEOPLE_PER_10K,
+            region.workers.sum(),
+            "national_residents_10k",
+        ),
+    }
+    migrants = out.interprovincial_migrants_10k * PEOPLE_PER_10K
+    if migrants >= residents:
+        raise ConfigError(
+            f"region.data.outside.interprovincial_migrants_10k: expected fewer than the region's {residents:.0f} residents, "
+            f"got {migrants:.0f}"
+        )
+    targets = {}
+    for group, (country, people, field_name) in national.items():
+        if country <= people:
+            raise ConfigError(
+                f"region.data.outside.{field_name}: the country's {group} ({country:.0f}) must exceed the region's ({people:.0f})"
+            )
+        targets[group] = (country - people, quarterly_leaving_target(people, migrants, residents, out.average_stay_years))
+    return targets
 
 
 def relative_resident_growth(residents_2020: np.ndarray, residents_2010: np.ndarray | None) -> np.ndarray:
@@ -464,13 +516,16 @@ def largest_errors(report: pd.DataFrame) -> pd.Series:
 
 
 def calibration_summary(report: pd.DataFrame, calibration: Calibration | None) -> dict:
-    """What ``run.json`` keeps of the calibration: rounds and each target's largest relative error."""
+    """What ``run.json`` keeps of the calibration: rounds, each target's largest relative error and, in an open province,
+    each group's inverted inter-provincial barrier."""
     if report.empty:
         return {}
     worst = largest_errors(report).dropna()
     summary = {"largest_error": {target: round(value, 6) for target, value in worst.items()}}
     if calibration is not None:
         summary["rounds"] = int(calibration.rounds)
+        if getattr(calibration, "outside", None):
+            summary["inter_provincial_barrier"] = {group: round(option.barrier, 6) for group, option in calibration.outside.items()}
     return summary
 
 
@@ -481,6 +536,11 @@ def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbac
     lines = []
     if calibration is not None:
         lines.append(f"calibration: {calibration.rounds} rounds")
+        for group, option in (getattr(calibration, "outside", None) or {}).items():
+            lines.append(
+                f"{group}: inter-provincial barrier {option.barrier:.4f} (log utility), {option.leaving_target:.0f} people leaving "
+                f"for the rest of China a quarter at rest, reservoir {option.reservoir:.0f}"
+            )
     for target, worst in largest_errors(report).items():
         lines.append(f"{target}: largest |model/data - 1| = {worst:.4f}" if np.isfinite(worst) else f"{target}: no data (reported)")
     cities = report["city"].unique()

@@ -148,6 +148,25 @@ class AssociationConfig:
 
 
 @dataclass
+class OutsideOptionConfig:
+    """The rest of China as a location of an open province (:mod:`coopsim.agents.outside_option`).
+
+    national_residents_10k / national_tertiary_10k: the country's residents and tertiary-educated residents (7th
+        census), in 10,000 persons; the reservoir of each group is the country's less the region's.
+    interprovincial_migrants_10k: residents of the province who came from other provinces (7th census, 外省流入).
+    average_stay_years: average stay of a migrant at the destination; with the stock it sets the gross flows at rest.
+    real_wage_growth: yearly change of the rest of China's log real wage relative to its step-0 level (the region's
+        mean then); 0 keeps the outside option as it was in 2020.
+    """
+
+    national_residents_10k: float = MISSING
+    national_tertiary_10k: float = MISSING
+    interprovincial_migrants_10k: float = MISSING
+    average_stay_years: float = MISSING
+    real_wage_growth: float = MISSING
+
+
+@dataclass
 class RegionDataConfig:
     """Build a region's cities and network from packaged data tables, scaled to agents and calibrated.
 
@@ -190,6 +209,8 @@ class RegionDataConfig:
         averaged over ``productivity_trend_years``), fading with ``productivity_trend_half_life_years``.
     productivity_trend_years: the years whose growth rates set the drift (2020 at the latest: inputs end in 2020).
     productivity_trend_half_life_years: years after which the productivity drift is half its 2021 size.
+    open_province: add the rest of China to each labour group's choice set (``outside`` sets it); false: nobody enters
+        or leaves the region (data regions that do not set it stay closed).
     """
 
     cities_table: str = MISSING
@@ -221,6 +242,8 @@ class RegionDataConfig:
     productivity_trend: bool = False
     productivity_trend_years: list[int] = field(default_factory=lambda: [2019, 2020])
     productivity_trend_half_life_years: float = 10.0
+    open_province: bool = False
+    outside: OutsideOptionConfig | None = None
 
 
 @dataclass
@@ -485,6 +508,7 @@ TRUCK_SPEED_RANGE_KMH = (20.0, 100.0)
 FREIGHT_TERMINAL_RANGE_MINUTES = (0.0, 720.0)
 MAX_EXIT_HAZARD = 0.2  # annual exit-shock hazard: about twice the highest sourced rate for Chinese enterprises (9.3%,
 # SAIC 2008; configs/economy/default.yaml); above it the enterprise stock turns over in under five years
+MAX_OUTSIDE_WAGE_GROWTH = 0.2  # a yearly change of the rest of China's log real wage beyond 20% is a typo
 
 
 def fail(path: str, expected: str, value: Any) -> NoReturn:
@@ -572,6 +596,36 @@ def _validate_region_data(data: RegionDataConfig) -> None:
         list(data.productivity_trend_years),
     )
     _require(data.calibration_max_rounds >= 1, "region.data.calibration_max_rounds", "at least 1", data.calibration_max_rounds)
+    if data.open_province:
+        _validate_outside(data)
+
+
+def _validate_outside(data: RegionDataConfig) -> None:
+    """The rest of China's figures: positive stocks, tertiary below residents, migrants below residents, a stay > 0."""
+    _require(data.calibrate, "region.data.open_province", "calibrate: true (the rest of China's amenity is inverted at step 0)", True)
+    out = data.outside
+    _require(out is not None, "region.data.outside", "the rest of China's figures when open_province is true", out)
+    path = "region.data.outside"
+    _positive(out.national_residents_10k, f"{path}.national_residents_10k")
+    _require(
+        isinstance(out.national_tertiary_10k, (int, float)) and 0 < out.national_tertiary_10k < out.national_residents_10k,
+        f"{path}.national_tertiary_10k",
+        "a count in (0, national_residents_10k)",
+        out.national_tertiary_10k,
+    )
+    _require(
+        isinstance(out.interprovincial_migrants_10k, (int, float)) and 0 < out.interprovincial_migrants_10k < out.national_residents_10k,
+        f"{path}.interprovincial_migrants_10k",
+        "a count in (0, national_residents_10k)",
+        out.interprovincial_migrants_10k,
+    )
+    _positive(out.average_stay_years, f"{path}.average_stay_years")
+    _require(
+        isinstance(out.real_wage_growth, (int, float)) and abs(out.real_wage_growth) <= MAX_OUTSIDE_WAGE_GROWTH,
+        f"{path}.real_wage_growth",
+        f"a yearly log change in [-{MAX_OUTSIDE_WAGE_GROWTH}, {MAX_OUTSIDE_WAGE_GROWTH}]",
+        out.real_wage_growth,
+    )
 
 
 def validate(cfg: CoopsimConfig) -> None:
@@ -708,6 +762,15 @@ def _validate_region(region: RegionConfig, eco: EconomyConfig) -> None:
     if region.data is not None:
         _validate_region_data(region.data)
         _reject_inline_settings(region)
+        if region.data.open_province:
+            for name in ("talent", "workers"):
+                group = getattr(eco, name)
+                _require(
+                    group.choice == "logit" and group.migration_elasticity > 0 and group.migration_rate > 0,
+                    "region.data.open_province",
+                    f"labour groups choosing by logit with migration_elasticity and migration_rate > 0 (economy.{name})",
+                    True,
+                )
         return  # cities and links come from the tables, which their loader validates
     _require(
         region.people_per_agent is not None and math.isfinite(region.people_per_agent) and region.people_per_agent > 0,

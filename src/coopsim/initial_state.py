@@ -58,6 +58,7 @@ class InitialEconomy:
     amenity_trend: dict[str, np.ndarray]
     enterprise_counts: np.ndarray
     calibration: Calibration | None
+    outside: dict | None = None  # labour group -> OutsideOption, the rest of China (open provinces only)
 
 
 def initial_economy(cfg: CoopsimConfig, region: Region, trade_costs: np.ndarray) -> InitialEconomy:
@@ -107,6 +108,7 @@ def initial_economy(cfg: CoopsimConfig, region: Region, trade_costs: np.ndarray)
         amenity_trend=trend,
         enterprise_counts=counts,
         calibration=calibration,
+        outside=None if calibration is None else calibration.outside,
     )
 
 

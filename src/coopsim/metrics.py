@@ -2,7 +2,8 @@
 
 Each reporter is a plain function of the model returning one value per city, so it can be
 tested alone; :data:`CITY_METRICS` declares them once. Region-wide diagnostics (market
-convergence) are recorded under the city label ``"region"``.
+convergence) and totals (``residents_total``, the region's residents; ``residents_outside``, the rest of China's
+reservoir in an open province, NaN in a closed one) are recorded under the city label ``"region"``.
 """
 
 from __future__ import annotations
@@ -159,6 +160,10 @@ FLOW_METRICS = (
     "migration_out",
     "worker_migration_in",  # workers arriving by migration (people)
     "worker_migration_out",
+    "migration_from_outside",  # talent arriving from the rest of China (open provinces; people)
+    "migration_to_outside",  # talent leaving for the rest of China
+    "worker_migration_from_outside",  # workers arriving from the rest of China (people)
+    "worker_migration_to_outside",
     "exchange_in",  # talent arriving on or back from a secondment (people)
     "exchange_out",
     "investment_out",  # agreement investment leaving (budget units)
@@ -184,6 +189,8 @@ class MetricsRecorder:
             "market_converged": [],
             "market_residual": [],
             "partner_travel_minutes": [],
+            "residents_total": [],
+            "residents_outside": [],
         }
 
     def collect(self, model) -> None:
@@ -197,6 +204,8 @@ class MetricsRecorder:
         self._region_values["market_converged"].append(float(model.market.converged))
         self._region_values["market_residual"].append(float(model.market.residual))
         self._region_values["partner_travel_minutes"].append(partner_travel_minutes(model))
+        self._region_values["residents_total"].append(float(model.residents_per_city().sum()))
+        self._region_values["residents_outside"].append(model.residents_outside())
 
     def last(self, metric: str) -> np.ndarray:
         """The latest recorded values of a per-city metric."""

@@ -32,7 +32,15 @@ from coopsim.agents.enterprise import (
     understaffed_closures,
 )
 from coopsim.agents.labour import Talent, Worker, new_labour_population
-from coopsim.agents.migration import location_utility, migration_choices, moving_cost_matrix, people_by_city, travel_cost_matrix
+from coopsim.agents.migration import (
+    choice_probabilities,
+    location_utility,
+    migration_choices,
+    moving_cost_matrix,
+    people_by_city,
+    travel_cost_matrix,
+)
+from coopsim.agents.outside_option import arrivals, open_moving_cost
 from coopsim.agreement_actions import AgreementActions
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.capital import capital_productivity, initial_capital_stock
@@ -80,6 +88,9 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.productivity_drift = quarterly_productivity_drift(cfg.region.data, self.region)  # (K,) log points a quarter at step 0
         self.productivity_trend = np.ones(self.region.size)  # the drift's cumulative factor on every place's productivity
         self.amenity, self.amenity_trend = start.amenity, start.amenity_trend  # the trend: drift at step 0, fading
+        self.outside = start.outside  # open province: each group's rest of China at step 0 (None: a closed region)
+        self.outside_amenity = {group: option.amenity for group, option in (self.outside or {}).items()}
+        self.reservoir = {group: option.reservoir for group, option in (self.outside or {}).items()}  # people there now
         self.location_mass = start.location_mass  # z_si ** (sigma - 1): each (sector, city)'s productivity
         self.space = Network(self.region.fastest_graph(), random=self.random)
         self.cities = [City(self, k, self.space[k]) for k in range(self.region.size)]
@@ -176,6 +187,8 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         fade = 0.5 ** (self.steps / (QUARTERS_PER_YEAR * data.trend_half_life_years))
         for group, base in self.base_amenity.items():
             self.amenity[group] = base + fade * self.amenity_trend[group]
+        for group, option in (self.outside or {}).items():
+            self.outside_amenity[group] = option.amenity + fade * option.amenity_trend
 
     def drift_productivity(self) -> None:
         """Every place's productivity follows its city's pre-2021 relative growth, fading by half every
@@ -343,7 +356,12 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.branch_enterprises(movers[branching], destination[branching])
 
     def labour_migrates(self) -> None:
-        """Talent and worker cohorts choose where to live by a logit over utility net of moving cost (staying included)."""
+        """Talent and worker cohorts choose where to live by a logit over utility net of moving cost (staying included).
+
+        In an open province the rest of China is one more choice (:mod:`coopsim.agents.outside_option`): cohorts
+        choosing it leave for the reservoir, and the reservoir's cohorts, deciding on the same utilities, arrive as new
+        cohorts (``*_from_outside``, ``*_to_outside``); every other move is within the region (``*_in``, ``*_out``).
+        """
         for group, pop, stream, flow in (
             ("talent", self.talent, "migration", "migration"),
             ("workers", self.workers, "worker migration", "worker_migration"),
@@ -355,18 +373,35 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             def draws(rows: np.ndarray, k: int, first: int, pop=pop, stream=stream) -> np.ndarray:  # each cohort's own draws
                 return self.streams.agent_uniforms(stream, self.steps, pop.uid[rows], k, first)
 
-            rows, destination = migration_choices(
-                pop,
-                pop.exchange_until < 0,  # secondees stay until their exchange ends
-                self.utility(group),
-                self.moving_cost(group),
-                config,
-                draws,
-            )
+            utility, moving_cost = self.choice_set(group)
+            rows, destination = migration_choices(pop, pop.exchange_until < 0, utility, moving_cost, config, draws)  # secondees stay
+            K = self.region.size
+            within = destination < K
+            rows, leaving, destination = rows[within], rows[~within], destination[within]
             self.flows.add(f"{flow}_out", pop.city[rows], pop.size[rows])
             self.flows.add(f"{flow}_in", destination, pop.size[rows])
             pop.column("city")[rows] = destination
+            if self.outside is not None:
+                from_outside = choice_probabilities(utility, moving_cost, config.migration_elasticity)[K]
+                self._cross_the_border(group, pop, stream, flow, leaving, from_outside)
             self._people_cache.clear()
+
+    def _cross_the_border(self, group: str, pop, stream: str, flow: str, leaving: np.ndarray, from_outside: np.ndarray) -> None:
+        """Cohorts ``leaving`` for the rest of China join its reservoir; the reservoir's cohorts choosing a city by the
+        logit row ``from_outside`` (K+1,) arrive there as new cohorts of the region's cohort size."""
+        size = self.region.cohort_size if group == "talent" else self.region.worker_cohort_size
+
+        def reservoir_draws(ids: np.ndarray, k: int, first: int) -> np.ndarray:  # each reservoir cohort's own draws
+            return self.streams.agent_uniforms(f"{stream} from outside", self.steps, ids, k, first)
+
+        _, city = arrivals(self.reservoir[group], size, from_outside, getattr(self.economy, group).migration_rate, reservoir_draws)
+        self.flows.add(f"{flow}_to_outside", pop.city[leaving], pop.size[leaving])
+        self.reservoir[group] += float(pop.size[leaving].sum())
+        pop.remove(leaving)
+        none = np.full(len(city), -1)
+        pop.add(city=city, home_city=city, size=np.full(len(city), size), exchange_until=none, exchange_origin=none)
+        self.flows.add(f"{flow}_from_outside", city, np.full(len(city), size))
+        self.reservoir[group] -= size * len(city)
 
     def knowledge_spills_over(self) -> None:
         """Set each city's location productivity from the talent within its reach (no-op at strength 0).
@@ -453,6 +488,26 @@ class RegionalEconomy(AgreementActions, mesa.Model):
     def utility(self, group: str) -> np.ndarray:
         """A labour group's indirect utility in each city: log real wage plus its amenity (K,)."""
         return location_utility(self.log_real_wage(group), self.amenity[group])
+
+    def choice_set(self, group: str) -> tuple[np.ndarray, np.ndarray]:
+        """A group's utility of each location (K,) and moving costs (K, K); in an open province the rest of China is
+        the last location (K+1,) and (K+1, K+1)."""
+        utility, moving_cost = self.utility(group), self.moving_cost(group)
+        if self.outside is None:
+            return utility, moving_cost
+        config = getattr(self.economy, group)
+        return np.append(utility, self.outside_utility(group)), open_moving_cost(moving_cost, config, self.outside[group].barrier)
+
+    def outside_utility(self, group: str) -> float:
+        """The rest of China's utility for a group (open provinces): its log real wage, grown by
+        ``region.data.outside.real_wage_growth`` a year since step 0, plus its amenity."""
+        option = self.outside[group]
+        growth = self.cfg.region.data.outside.real_wage_growth * self.steps / QUARTERS_PER_YEAR
+        return option.log_real_wage + growth + self.outside_amenity[group]
+
+    def residents_outside(self) -> float:
+        """People of both groups in the rest of China's reservoir (NaN in a closed region)."""
+        return float(sum(self.reservoir.values())) if self.outside is not None else float("nan")
 
     def moving_cost(self, group: str) -> np.ndarray:
         """A labour group's moving-cost matrix in log-utility units (K, K)."""

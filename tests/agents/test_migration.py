@@ -112,7 +112,9 @@ def flow_elasticity(quarters: list[tuple[np.ndarray, np.ndarray]], rate: float) 
 @pytest.mark.parametrize("group_name", ["talent", "workers"])
 def test_migration_elasticity_recovered_from_simulated_flows_matches_the_configured_kappa(group_name, make_model):
     """Guangdong, small cohorts: kappa estimated from the model's own bilateral flows is the configured one within 10%."""
-    model = make_model("steps=6", "region.data.people_per_talent_agent=100", "region.data.people_per_worker_agent=500")
+    model = make_model(  # closed: every cohort stays a row (the open province's flows: tests/agents/test_outside_option.py)
+        "steps=6", "region.data.people_per_talent_agent=100", "region.data.people_per_worker_agent=500", "region.data.open_province=false"
+    )
     pop = getattr(model, group_name)
     config = getattr(model.economy, group_name)
     K = model.region.size
