@@ -409,6 +409,7 @@ def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrat
         "capital_share",
         "worker_wage_vs_core",
         "labour_share_of_gdp",
+        "productivity_drift",
         "income_over_gdp",
     }
     fitted = report.dropna(subset=["data"]).groupby("target")["error"].apply(lambda e: e.abs().max())

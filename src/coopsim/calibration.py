@@ -436,7 +436,9 @@ def calibration_report(model) -> pd.DataFrame:
     whose data figure is a fallback (``Region.fallbacks``). Also ``skill_premium`` (talent wage over worker wage, against
     the premium fitted where the region fits one), ``worker_wage_vs_core`` (against the low-pay gradient, the 2020
     minimum wages, where the region has one), and, with no data (``data`` is NaN), ``capital_share`` (capital's share of
-    value added), ``labour_share_of_gdp`` (talent's and workers' wages over GDP by place) and ``income_over_gdp``
+    value added), ``labour_share_of_gdp`` (talent's and workers' wages over GDP by place), ``productivity_drift`` (the
+    baseline's drift of every place's productivity at step 0, log points a year, against the city's 2019-2020 real growth
+    relative to the province's where the region has a productivity trend) and ``income_over_gdp``
     (residents' income over GDP by place: capital income owned elsewhere makes it fall below one). Empty for regions
     without data.
     """
@@ -472,6 +474,11 @@ def calibration_report(model) -> pd.DataFrame:
             region.fallbacks.get("min_wage_monthly_yuan", ()),
         ),
         "labour_share_of_gdp": (np.full(region.size, np.nan), labour_income(model) / gdp, ()),
+        "productivity_drift": (
+            np.full(region.size, np.nan) if region.output_growth is None else region.output_growth,
+            model.productivity_drift * QUARTERS_PER_YEAR,
+            region.fallbacks.get("real_gdp_growth_pct", ()),
+        ),
         "income_over_gdp": (np.full(region.size, np.nan), (model.market.income - model.flows.transfers) / gdp, ()),
     }
     frames = [
@@ -491,12 +498,14 @@ def calibration_report(model) -> pd.DataFrame:
 
 
 REPORT_COLUMNS = ["target", "city", "data", "model", "error", "fallback"]
+TARGETS_PER_TABLE = 4  # targets side by side in one printed table
 REPORT_LABELS = {
     "gdp_share": "GDP share",
     "talent_share_of_residents": "talent/residents",
     "talent_wage_vs_core": "wage/core",
     "worker_wage_vs_core": "worker wage/core",
     "skill_premium": "premium",
+    "productivity_drift": "drift/yr",
     "capital_share": "capital share",
     "labour_share_of_gdp": "labour share",
     "income_over_gdp": "income/GDP",
@@ -544,15 +553,17 @@ def format_report(report: pd.DataFrame, calibration: Calibration | None, fallbac
     for target, worst in largest_errors(report).items():
         lines.append(f"{target}: largest |model/data - 1| = {worst:.4f}" if np.isfinite(worst) else f"{target}: no data (reported)")
     cities = report["city"].unique()
-    table = pd.DataFrame(index=cities)
-    for target, part in report.groupby("target", sort=False):
-        part = part.set_index("city").loc[cities]
-        label = REPORT_LABELS.get(target, target)
-        marks = np.where(part["fallback"], "*", "")
-        if part["data"].notna().any():
-            table[f"{label} data"] = [f"{value:.4f}{mark}" for value, mark in zip(part["data"], marks, strict=True)]
-        table[f"{label} model"] = part["model"].round(4)
-    lines.append(table.to_string())
+    targets = list(report["target"].unique())
+    for first in range(0, len(targets), TARGETS_PER_TABLE):  # tables a terminal can show
+        table = pd.DataFrame(index=cities)
+        for target in targets[first : first + TARGETS_PER_TABLE]:
+            part = report[report["target"] == target].set_index("city").loc[cities]
+            label = REPORT_LABELS.get(target, target)
+            marks = np.where(part["fallback"], "*", "")
+            if part["data"].notna().any():
+                table[f"{label} data"] = [f"{value:.4f}{mark}" for value, mark in zip(part["data"], marks, strict=True)]
+            table[f"{label} model"] = part["model"].round(4)
+        lines.append(table.to_string())
     lines.append("* a fallback: the table has no figure for this city")
     for field_name, cities in fallbacks.items():
         lines.append(f"fallback for {field_name} (no figure in the table): {', '.join(cities)}")
