@@ -201,6 +201,7 @@ def test_at_rest_net_flows_across_the_border_are_near_zero_and_gross_flows_are_t
         "steps=40",
         "seed=5",
         "region.data.trend=false",
+        "region.data.productivity_trend=false",
         "region.data.people_per_talent_agent=100",
         "region.data.people_per_worker_agent=500",
     )
