@@ -119,6 +119,14 @@ def test_in_the_model_housing_clears_each_quarter_and_conserves_people_and_money
         assert model.residents_per_city().sum() == pytest.approx(people, rel=1e-12)
     frame = model.recorder.frame()
     assert set(frame.query("metric == 'housing_price' and step == 0")["value"]) == {1.0}
+    # the price elasticity to residents' income, recovered from the recorded metrics: 1 / (1 + epsilon)
+    wide = {
+        name: frame.query("metric == @name").pivot(index="step", columns="city", values="value") for name in ("income", "housing_price")
+    }
+    demand = np.log(wide["income"] / wide["income"].iloc[0]).to_numpy().ravel()
+    assert np.ptp(demand) > 1e-3  # incomes moved
+    slope = np.polyfit(demand, np.log(wide["housing_price"]).to_numpy().ravel(), 1)[0]
+    assert slope == pytest.approx(1.0 / (1.0 + housing.supply_elasticity), rel=1e-8)
 
 
 def test_in_the_model_an_inflow_of_workers_raises_the_citys_housing_price_and_lowers_their_utility(make_model):
