@@ -58,6 +58,10 @@ def test_wrong_type_fails_naming_the_field():
         ("economy.enterprise.exit_hazard=0.25", "economy.enterprise.exit_hazard"),  # above the stated range, [0, 0.2]
         ("economy.enterprise.exit_hazard=-0.01", "economy.enterprise.exit_hazard"),
         ("region.cities.A.workers=-3", "region.cities.A.workers"),
+        ("economy.housing.expenditure_share=0.6", "economy.housing.expenditure_share"),  # above the stated [0, 0.5]
+        ("economy.housing.expenditure_share=-0.1", "economy.housing.expenditure_share"),
+        ("economy.housing.supply_elasticity=12", "economy.housing.supply_elasticity"),  # above the stated [0, 10]
+        ("economy.housing.supply_elasticity=-0.5", "economy.housing.supply_elasticity"),
     ],
 )
 def test_non_physical_values_fail_before_the_run(override, field):

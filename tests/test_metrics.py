@@ -72,10 +72,12 @@ def test_levels_and_shares_agree_and_people_are_conserved(textbook):
     assert np.allclose(wide(frame, "gdp_share"), gdp.div(gdp.sum(axis=1), axis=0), rtol=1e-12)
     assert np.allclose(wide(frame, "enterprise_share"), firms.div(firms.sum(axis=1), axis=0), rtol=1e-12)
     assert np.allclose(talent.sum(axis=1), 4000.0) and np.allclose(workers.sum(axis=1), 6000.0)  # configs/region/two_symmetric.yaml
-    # the real wage is the wage over the cost of living, less congestion: w / P / density ** eta
+    # the real wage is the wage over the cost of living, goods and housing (and congestion, 0 by default):
+    # w / (P ** (1 - delta) p_H ** delta density ** eta)
     density = wide(frame, "residents") / model.region.land_km2
-    eta = model.economy.congestion_elasticity
-    assert np.allclose(wide(frame, "real_wage") * wide(frame, "price_index") * density**eta, wide(frame, "wage"), rtol=1e-10)
+    eta, delta = model.economy.congestion_elasticity, model.economy.housing.expenditure_share
+    cost = wide(frame, "price_index") ** (1.0 - delta) * wide(frame, "housing_price") ** delta * density**eta
+    assert np.allclose(wide(frame, "real_wage") * cost, wide(frame, "wage"), rtol=1e-10)
     # enterprises change only by the recorded flows
     flows = {name: wide(frame, name) for name in ("entries_new", "entries_branch", "exits_shock", "exits_loss", "exits_staffing")}
     moved = wide(frame, "relocations_in") - wide(frame, "relocations_out")

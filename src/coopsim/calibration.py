@@ -250,7 +250,16 @@ def calibrate_region(
     for group, group_people in people.items():
         config = getattr(economy, group)
         wage = group_wage(market, group, economy.talent.utility_wage)
-        utility = log_real_wage(wage, market, scaled, region.talent + region.workers, region.land_km2, economy.congestion_elasticity)
+        # the housing price index is 1 in every city at step 0 (model.clear_housing_market sets floor space so)
+        utility = log_real_wage(
+            wage,
+            market,
+            scaled,
+            region.talent + region.workers,
+            region.land_km2,
+            economy.congestion_elasticity,
+            economy.housing.expenditure_share,
+        )
         moving_cost = moving_cost_matrix(region.travel_minutes, config)
         arriving = None
         if targets.resident_growth is not None:

@@ -93,6 +93,15 @@ class KnowledgeConfig:
 
 
 @dataclass
+class HousingConfig:
+    """A housing market per city (:mod:`coopsim.economy.housing`): floor space with a supply elasticity, residents'
+    Cobb-Douglas spending on it, rents paid to local owners. ``expenditure_share: 0`` switches it off."""
+
+    expenditure_share: float = MISSING  # delta, residents' share of income spent on floor space
+    supply_elasticity: float = MISSING  # epsilon, elasticity of each city's floor space to its price
+
+
+@dataclass
 class EconomyConfig:
     """The market core and agents' behaviour."""
 
@@ -111,6 +120,7 @@ class EconomyConfig:
     talent: LabourGroupConfig = field(default_factory=LabourGroupConfig)
     workers: LabourGroupConfig = field(default_factory=LabourGroupConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    housing: HousingConfig = field(default_factory=HousingConfig)
 
 
 @dataclass
@@ -655,6 +665,28 @@ def _validate_levers(levers: LeversConfig) -> None:
     _non_negative(levers.exchange_quota, "levers.exchange_quota")
 
 
+# Stated ranges of the housing parameters (configs/economy/default.yaml gives sources): a value outside is refused.
+HOUSING_SHARE_RANGE = (0.0, 0.5)  # residence is 24.6% of Chinese households' consumption in 2020 (NBS); 0 switches it off
+HOUSING_SUPPLY_ELASTICITY_RANGE = (0.0, 10.0)  # Chinese estimates 0-0.8 (stock) to 2.65-5.6 (new construction); US 7.3
+
+
+def _validate_housing(housing: HousingConfig) -> None:
+    low, high = HOUSING_SHARE_RANGE
+    _require(
+        isinstance(housing.expenditure_share, (int, float)) and low <= housing.expenditure_share <= high,
+        "economy.housing.expenditure_share",
+        f"a share of income in [{low}, {high}] (0: no housing market; 2020 China: 24.6% of consumption)",
+        housing.expenditure_share,
+    )
+    low, high = HOUSING_SUPPLY_ELASTICITY_RANGE
+    _require(
+        isinstance(housing.supply_elasticity, (int, float)) and low <= housing.supply_elasticity <= high,
+        "economy.housing.supply_elasticity",
+        f"an elasticity in [{low}, {high}] (Chinese estimates: about 0.5 for the stock, 2.65-5.6 for new construction)",
+        housing.supply_elasticity,
+    )
+
+
 def _validate_economy(eco: EconomyConfig) -> None:
     _require(eco.sigma > 1.0, "economy.sigma", "an elasticity of substitution > 1", eco.sigma)
     _positive(eco.trade_time_scale_minutes, "economy.trade_time_scale_minutes")
@@ -666,6 +698,7 @@ def _validate_economy(eco: EconomyConfig) -> None:
         eco.outside_land_share,
     )
     _share(eco.capital_output_elasticity, "economy.capital_output_elasticity")
+    _validate_housing(eco.housing)
     _positive(eco.capital_output_ratio, "economy.capital_output_ratio")
     _share(eco.local_capital_ownership, "economy.local_capital_ownership")
     _share(eco.capital_depreciation_rate, "economy.capital_depreciation_rate")

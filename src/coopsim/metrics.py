@@ -63,13 +63,24 @@ def price_index(model) -> np.ndarray:
 
 
 def real_wage(model) -> np.ndarray:
-    """Talent's wage over the cost of living, net of housing congestion."""
+    """Talent's wage over the cost of living, goods and housing (:func:`coopsim.economy.welfare.log_real_wage`)."""
     return np.exp(model.log_real_wage("talent"))
 
 
 def worker_real_wage(model) -> np.ndarray:
-    """Workers' wage over the cost of living, net of housing congestion."""
+    """Workers' wage over the cost of living, goods and housing."""
     return np.exp(model.log_real_wage("workers"))
+
+
+def housing_price(model) -> np.ndarray:
+    """The floor-space price index that clears each city's housing market, 1 in 2020 (step 0) in every city
+    (:mod:`coopsim.economy.housing`; no 2020 prices by city are in the data)."""
+    return model.housing.price.copy()
+
+
+def floor_space(model) -> np.ndarray:
+    """Each city's floor space, ``H0 p ** epsilon``, in units of its 2020 stock's value at the 2020 price (numeraire)."""
+    return model.housing.floor_space.copy()
 
 
 def income(model) -> np.ndarray:
@@ -136,6 +147,8 @@ CITY_METRICS: dict[str, Callable] = {
     "real_wage": real_wage,
     "worker_real_wage": worker_real_wage,
     "price_index": price_index,
+    "housing_price": housing_price,
+    "floor_space": floor_space,
     "market_access": market_access,
 }
 

@@ -44,6 +44,7 @@ from coopsim.agents.outside_option import arrivals, open_moving_cost
 from coopsim.agreement_actions import AgreementActions
 from coopsim.config import CoopsimConfig, validate
 from coopsim.economy.capital import capital_productivity, initial_capital_stock
+from coopsim.economy.housing import HousingMarket, base_floor_space, clear_housing
 from coopsim.economy.knowledge import spillover_access, spillover_productivity
 from coopsim.economy.market import MarketConvergenceError, MarketInputs, MarketSolution, solve_market_from, value_added
 from coopsim.economy.money import numeraire_per_budget_unit
@@ -108,6 +109,8 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.capital_stock = np.zeros(self.region.size)  # built by agreements, budget units, net of depreciation
         self.rules = dict(rules or {})
         self.market: MarketSolution | None = None
+        self.base_floor_space: np.ndarray | None = None  # H0_i, set when the first market clears (price 1 in 2020)
+        self.housing: HousingMarket | None = None
         self.flows = FlowLedger(self.region.size)
         self.recorder = MetricsRecorder(self.region.city_names, self.region.start_date)
         # step 0: the first market clears; money's scale and the capital stock are read off it; the state is recorded
@@ -260,6 +263,7 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         self.market_gdp = value_added(self.sectors, self.market, inputs)  # read by the metrics, the rules and the checks
         self.enterprise_counts, self.enterprise_overhead = agg.count, agg.overhead
         self._check_plausible()
+        self.clear_housing_market()
         if not self.market.converged:
             market = self.market
             message = (
@@ -268,6 +272,16 @@ class RegionalEconomy(AgreementActions, mesa.Model):
             if solver.on_failure == "raise":
                 raise MarketConvergenceError(message)
             log.warning(message)
+
+    def clear_housing_market(self) -> None:
+        """Each city's floor-space price clears its housing market given its residents' income
+        (:func:`coopsim.economy.housing.clear_housing`); rents go to the city's own residents. At step 0 the floor space
+        ``H0`` is set so that every price index is 1 (no 2020 prices by city)."""
+        housing = self.economy.housing
+        income = self.market.income - self.flows.transfers
+        if self.base_floor_space is None:
+            self.base_floor_space = base_floor_space(income, housing.expenditure_share)
+        self.housing = clear_housing(income, self.base_floor_space, housing.expenditure_share, housing.supply_elasticity)
 
     def _check_plausible(self) -> None:
         """A quarter with non-finite GDP or a city whose residents' income is negative is a failure, raised loudly."""
@@ -478,11 +492,18 @@ class RegionalEconomy(AgreementActions, mesa.Model):
         return self.region.trade_costs(elasticity, self.economy.sigma, self.economy.trade_time_scale_minutes, freight)
 
     def log_real_wage(self, group: str = "talent") -> np.ndarray:
-        """A labour group's log real wage, less housing congestion, at this quarter's market
+        """A labour group's log real wage at this quarter's goods and housing prices
         (:func:`coopsim.economy.welfare.log_real_wage` of the wage it weighs, :func:`coopsim.economy.welfare.group_wage`)."""
         wage = group_wage(self.market, group, self.economy.talent.utility_wage)
         return log_real_wage(
-            wage, self.market, self.sectors, self.residents_per_city(), self.region.land_km2, self.economy.congestion_elasticity
+            wage,
+            self.market,
+            self.sectors,
+            self.residents_per_city(),
+            self.region.land_km2,
+            self.economy.congestion_elasticity,
+            housing_share=self.economy.housing.expenditure_share,
+            housing_price=self.housing.price,
         )
 
     def utility(self, group: str) -> np.ndarray:

@@ -26,7 +26,8 @@ from coopsim.results import CONFIG_FILE, STATUS_FILE
 # Parameters whose value and source the report lists (config path); their sources are the config files' comments.
 KEY_PARAMETERS = (
     "economy.sigma",
-    "economy.congestion_elasticity",
+    "economy.housing.expenditure_share",
+    "economy.housing.supply_elasticity",
     "economy.capital_output_elasticity",
     "economy.talent.migration_elasticity",
     "economy.talent.moving_cost",

@@ -131,7 +131,7 @@ def test_runs_differing_only_in_levers_share_their_paired_baseline(tmp_path, mon
         for name in (
             "talent_moving_cost",
             "settlement_barrier",
-            "congestion_elasticity",
+            "housing_supply_elasticity",
             "relocation_cost",
             "trade_time_scale",
             "services_share",

@@ -1,4 +1,4 @@
-"""Where people are better off: a labour group's log real wage net of housing congestion.
+"""Where people are better off: a labour group's log real wage, goods and housing priced.
 
 One home for the utility term that both the model (each quarter, for migration and the
 real-wage metrics) and the calibration (at step 0, to invert amenities) use.
@@ -13,17 +13,34 @@ from coopsim.economy.market import MarketSolution, SectorParameters
 MIN_DENSITY = 1e-12  # residents per km2 below which density counts as this (an empty city has no housing cost)
 
 
-def log_real_wage(wage, market: MarketSolution, sectors: SectorParameters, residents, land_km2, congestion_elasticity: float) -> np.ndarray:
-    """``ln w - ln P - eta ln density``: a group's wage over the cost of living, less housing congestion (K,).
+def log_real_wage(
+    wage,
+    market: MarketSolution,
+    sectors: SectorParameters,
+    residents,
+    land_km2,
+    congestion_elasticity: float,
+    housing_share: float = 0.0,
+    housing_price=None,
+) -> np.ndarray:
+    """``ln w - (1 - delta) ln P - delta ln p_H - eta ln density``: a group's wage over its cost of living (K,).
 
-    The cost of living is the Cobb-Douglas price index (FKV 1999, eq. 4.4); congestion
-    enters as a constant-elasticity housing cost of residents per km2 (Helpman 1998 in
-    reduced form). Used by the model each quarter and by the calibration at step 0.
+    The Cobb-Douglas indirect utility of a resident spending the share ``delta`` (``housing_share``) of income on floor
+    space at the price index ``p_H`` (:mod:`coopsim.economy.housing`; 1 everywhere at step 0, the default) and the rest on
+    goods at the price index ``P`` (FKV 1999, eq. 4.4), up to a constant common to all cities (rents received in
+    proportion to income scale every city's income alike). ``eta`` (``congestion_elasticity``, 0 by default: the
+    housing market replaces it) is an optional constant-elasticity cost of residents per km2 (Helpman 1998 in reduced
+    form), kept for the theory regions and sensitivity. Used by the model each quarter and by the calibration at step 0.
     """
-    density = np.maximum(residents / land_km2, MIN_DENSITY)
     with np.errstate(divide="ignore"):
         log_wage = np.log(wage)
-    return log_wage - np.log(market.cost_of_living(sectors.expenditure_share)) - congestion_elasticity * np.log(density)
+    utility = log_wage - (1.0 - housing_share) * np.log(market.cost_of_living(sectors.expenditure_share))
+    if housing_price is not None and housing_share > 0.0:
+        utility = utility - housing_share * np.log(housing_price)
+    if congestion_elasticity != 0.0:
+        density = np.maximum(residents / land_km2, MIN_DENSITY)
+        utility = utility - congestion_elasticity * np.log(density)
+    return utility
 
 
 def group_wage(market: MarketSolution, group: str, utility_wage: str) -> np.ndarray:
