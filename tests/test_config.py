@@ -62,12 +62,32 @@ def test_wrong_type_fails_naming_the_field():
         ("economy.housing.expenditure_share=-0.1", "economy.housing.expenditure_share"),
         ("economy.housing.supply_elasticity=12", "economy.housing.supply_elasticity"),  # above the stated [0, 10]
         ("economy.housing.supply_elasticity=-0.5", "economy.housing.supply_elasticity"),
+        ("economy.local_capital_ownership=1.2", "economy.local_capital_ownership"),
     ],
 )
 def test_non_physical_values_fail_before_the_run(override, field):
     cfg = compose_config("region=two_symmetric", override)
     with pytest.raises(ConfigError) as error:
         build_model(cfg)
+    assert str(error.value).startswith(field + ":")
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("region.data.skill_premium=5", "region.data.skill_premium"),  # above the stated [1, 4]
+        ("region.data.skill_premium=0.8", "region.data.skill_premium"),
+        ("region.data.non_labour_share=0.9", "region.data.non_labour_share"),  # not below max_capital_share (0.85)
+        ("region.data.max_capital_share=1.0", "region.data.max_capital_share"),
+        ("region.data.fit_wage_gradient=true", "region.data.fit_skill_premium"),  # the two fits are exclusive
+        ("region.data.productivity_trend_years=[2021]", "region.data.productivity_trend_years"),  # inputs end in 2020
+        ("region.data.productivity_trend_half_life_years=0", "region.data.productivity_trend_half_life_years"),
+    ],
+)
+def test_income_and_trend_settings_out_of_range_fail_before_the_run(override, field):
+    """Guangdong's income fit and trend settings are refused before anything is built, naming the field."""
+    with pytest.raises(ConfigError) as error:
+        build_model(compose_config(override))
     assert str(error.value).startswith(field + ":")
 
 

@@ -8,7 +8,7 @@ probability (McFadden 1974)
 
     P_ij = exp(kappa (u_j - m_ij)) / sum_k exp(kappa (u_k - m_ik)),    m_ii = 0,
 
-where ``u_j`` is the group's indirect utility in ``j`` (log real wage, less congestion, plus
+where ``u_j`` is the group's indirect utility in ``j`` (log real wage net of the cost of housing, plus
 amenity) and ``m_ij`` the cost of moving from ``i`` to ``j`` in log-utility units (a fixed
 part, a settlement barrier, and a part growing with travel time: Sjaastad 1962; Tombe & Zhu
 2019, AER, section IV; Ma & Tang 2020). ``kappa`` is the migration elasticity: with no moving
