@@ -671,20 +671,22 @@ HOUSING_SUPPLY_ELASTICITY_RANGE = (0.0, 10.0)  # Chinese estimates 0-0.8 (stock)
 
 
 def _validate_housing(housing: HousingConfig) -> None:
-    low, high = HOUSING_SHARE_RANGE
-    _require(
-        isinstance(housing.expenditure_share, (int, float)) and low <= housing.expenditure_share <= high,
-        "economy.housing.expenditure_share",
-        f"a share of income in [{low}, {high}] (0: no housing market; 2020 China: 24.6% of consumption)",
-        housing.expenditure_share,
-    )
-    low, high = HOUSING_SUPPLY_ELASTICITY_RANGE
-    _require(
-        isinstance(housing.supply_elasticity, (int, float)) and low <= housing.supply_elasticity <= high,
-        "economy.housing.supply_elasticity",
-        f"an elasticity in [{low}, {high}] (Chinese estimates: about 0.5 for the stock, 2.65-5.6 for new construction)",
-        housing.supply_elasticity,
-    )
+    for value, path, bounds, what in (
+        (
+            housing.expenditure_share,
+            "economy.housing.expenditure_share",
+            HOUSING_SHARE_RANGE,
+            "a share of income in [{low}, {high}] (0: no housing market; 2020 China: 24.6% of consumption)",
+        ),
+        (
+            housing.supply_elasticity,
+            "economy.housing.supply_elasticity",
+            HOUSING_SUPPLY_ELASTICITY_RANGE,
+            "an elasticity in [{low}, {high}] (Chinese estimates: about 0.5 for the stock, 2.65-5.6 for new construction)",
+        ),
+    ):
+        low, high = bounds
+        _require(isinstance(value, (int, float)) and low <= value <= high, path, what.format(low=low, high=high), value)
 
 
 def _validate_economy(eco: EconomyConfig) -> None:

@@ -4,6 +4,8 @@ amenity, the reservoir, conservation, the rest point, kappa from the flows acros
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
+from test_migration import MINUTES
+from test_migration import group as migration_group
 
 from coopsim.agents.migration import choice_probabilities, moving_cost_matrix, stationary_amenity
 from coopsim.agents.outside_option import (
@@ -17,21 +19,10 @@ from coopsim.config import ConfigError, LabourGroupConfig
 
 
 def group(**changes) -> LabourGroupConfig:
-    values = dict(
-        choice="logit",
-        utility_wage="earned",
-        migration_rate=0.25,
-        migration_elasticity=1.5,
-        gain_for_certain_move=0.1,
-        moving_cost=2.0,
-        moving_cost_per_hour=0.5,
-        settlement_barrier=0.5,
-    )
-    values.update(changes)
-    return LabourGroupConfig(**values)
+    """The migration tests' labour group (three cities, ``MINUTES`` apart) with workers' settlement barrier of 0.5."""
+    return migration_group(**{"settlement_barrier": 0.5, **changes})
 
 
-MINUTES = np.array([[0.0, 60.0, 180.0], [60.0, 0.0, 120.0], [180.0, 120.0, 0.0]])
 PEOPLE = np.array([5.0e6, 1.0e6, 2.0e5])
 UTILITY = np.array([0.4, -0.1, 0.2])
 RESERVOIR = 6.0e7
