@@ -375,6 +375,13 @@ def test_income_as_people_earn_it_premiums_worker_gradient_and_capital(calibrate
     lost = (1.0 - calibrated.cfg.economy.local_capital_ownership) * market.capital_income
     income = market.income - calibrated.flows.transfers
     assert income.sum() == pytest.approx(gdp.sum() - lost.sum(), rel=1e-9)
+    from coopsim.metrics import income_per_resident
+
+    per_resident = income_per_resident(calibrated)
+    assert per_resident * calibrated.residents_per_city() == pytest.approx(income, rel=1e-12)
+    # by residence the core-periphery gap is narrower than by place: capital income owned elsewhere is core-heavy
+    by_place = gdp / calibrated.residents_per_city()
+    assert per_resident[shenzhen] / per_resident[meizhou] < by_place[shenzhen] / by_place[meizhou]
     report = calibration_report(calibrated).set_index(["target", "city"])
     assert abs(report.loc[("talent_wage_vs_core", "Shantou"), "error"]) < 0.01
     assert abs(report.loc[("worker_wage_vs_core", "Meizhou"), "error"]) < 0.01
@@ -411,6 +418,7 @@ def test_calibration_report_lists_each_target_its_fit_and_the_fallbacks(calibrat
         "labour_share_of_gdp",
         "productivity_drift",
         "income_over_gdp",
+        "housing_price",
     }
     fitted = report.dropna(subset=["data"]).groupby("target")["error"].apply(lambda e: e.abs().max())
     assert fitted["gdp_share"] < 0.02 and fitted["talent_share_of_residents"] < 0.01 and fitted["talent_wage_vs_core"] < 0.02

@@ -448,8 +448,9 @@ def calibration_report(model) -> pd.DataFrame:
     value added), ``labour_share_of_gdp`` (talent's and workers' wages over GDP by place), ``productivity_drift`` (the
     baseline's drift of every place's productivity at step 0, log points a year, against the city's 2019-2020 real growth
     relative to the province's where the region has a productivity trend) and ``income_over_gdp``
-    (residents' income over GDP by place: capital income owned elsewhere makes it fall below one). Empty for regions
-    without data.
+    (residents' income over GDP by place: capital income owned elsewhere makes it fall below one) and ``housing_price``
+    (the housing price index, 1 in every city at step 0: no 2020 prices by city were found). Empty for regions without
+    data.
     """
     region = model.region
     if region.gdp_2020 is None:
@@ -489,6 +490,8 @@ def calibration_report(model) -> pd.DataFrame:
             region.fallbacks.get("real_gdp_growth_pct", ()),
         ),
         "income_over_gdp": (np.full(region.size, np.nan), (model.market.income - model.flows.transfers) / gdp, ()),
+        # no 2020 housing prices by city were found: the index is 1 in every city at step 0 by construction
+        "housing_price": (np.full(region.size, np.nan), model.housing.price.copy(), ()),
     }
     frames = [
         pd.DataFrame(
@@ -515,6 +518,7 @@ REPORT_LABELS = {
     "worker_wage_vs_core": "worker wage/core",
     "skill_premium": "premium",
     "productivity_drift": "drift/yr",
+    "housing_price": "housing price",
     "capital_share": "capital share",
     "labour_share_of_gdp": "labour share",
     "income_over_gdp": "income/GDP",

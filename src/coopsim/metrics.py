@@ -72,6 +72,12 @@ def worker_real_wage(model) -> np.ndarray:
     return np.exp(model.log_real_wage("workers"))
 
 
+def income_per_resident(model) -> np.ndarray:
+    """Residents' income (by residence: wages, rent, profits and the capital income owned there) per resident; GDP per
+    resident is ``gdp / residents`` (by place). The two differ by the capital income owned outside the region."""
+    return income(model) / np.maximum(residents(model), 1.0)
+
+
 def housing_price(model) -> np.ndarray:
     """The floor-space price index that clears each city's housing market, 1 in 2020 (step 0) in every city
     (:mod:`coopsim.economy.housing`; no 2020 prices by city are in the data)."""
@@ -84,7 +90,9 @@ def floor_space(model) -> np.ndarray:
 
 
 def income(model) -> np.ndarray:
-    """Income of residents: workers' and talent's wages, land rent and profits owned here (spending transfers excluded)."""
+    """Income of residents (by residence): workers' and talent's wages, land rent, profits owned here and the share of
+    the city's capital income its residents own (agreement spending transfers excluded). Housing rents are paid and
+    received within the city (:mod:`coopsim.economy.housing`)."""
     return model.market.income - model.flows.transfers
 
 
@@ -140,6 +148,7 @@ CITY_METRICS: dict[str, Callable] = {
     "gdp_share": gdp_share,
     "enterprise_share": enterprise_share,
     "income": income,
+    "income_per_resident": income_per_resident,
     "outside_productivity": outside_productivity,
     "capital_stock": capital_stock,
     "wage": wage,
