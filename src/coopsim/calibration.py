@@ -52,7 +52,7 @@ from coopsim.config import ConfigError, EconomyConfig, RegionDataConfig
 from coopsim.economy.market import MarketInputs, MarketSolution, SectorParameters, solve_market_from, value_added
 from coopsim.economy.welfare import group_wage, log_real_wage
 from coopsim.region import QUARTERS_PER_YEAR, Region
-from coopsim.region_data import census_growth_factor
+from coopsim.region_data import PEOPLE_PER_10K, census_growth_factor
 
 log = logging.getLogger(__name__)
 
@@ -379,9 +379,6 @@ def _bounded(capital_share: np.ndarray, worker_error: np.ndarray, targets: Calib
     )
 
 
-PEOPLE_PER_10K = 1.0e4
-
-
 def outside_targets(region: Region, data: RegionDataConfig) -> dict[str, tuple[float, float]]:
     """Each group's reservoir in the rest of China (the country's less the region's) and the people leaving the region
     for it a quarter at rest (the census stock of inter-provincial migrants over the average stay, shared by residents).
@@ -447,8 +444,8 @@ def calibration_report(model) -> pd.DataFrame:
     minimum wages, where the region has one), and, with no data (``data`` is NaN), ``capital_share`` (capital's share of
     value added), ``labour_share_of_gdp`` (talent's and workers' wages over GDP by place), ``productivity_drift`` (the
     baseline's drift of every place's productivity at step 0, log points a year, against the city's 2019-2020 real growth
-    relative to the province's where the region has a productivity trend) and ``income_over_gdp``
-    (residents' income over GDP by place: capital income owned elsewhere makes it fall below one) and ``housing_price``
+    relative to the province's where the region has a productivity trend), ``income_over_gdp`` (residents' income over
+    GDP by place: capital income owned elsewhere makes it fall below one) and ``housing_price``
     (the housing price index, 1 in every city at step 0: no 2020 prices by city were found). Empty for regions without
     data.
     """

@@ -25,9 +25,8 @@ import numpy as np
 from coopsim.apportion import largest_remainder
 from coopsim.config import ConfigError, RegionConfig, RegionDataConfig
 from coopsim.region_data import (
-    PRE2021_FILE,
-    PRE2021_QUANTITIES,
-    PRE2021_YEARS,
+    MINUTES_PER_HOUR,
+    PEOPLE_PER_10K,
     PROVINCE,
     CityRecord,
     DataError,
@@ -35,12 +34,13 @@ from coopsim.region_data import (
     city_wages,
     links_as_of,
     load_cities,
-    load_city_figures,
     load_links,
+    load_pre2021,
     provincial_totals,
     regional_wages,
 )
 from coopsim.results import sha256_of
+from coopsim.units import PERCENT
 
 MONTHS_PER_QUARTER = 3
 # Memory of a run, measured on 2026-11-26: 20 million talent cohorts (people_per_talent_agent=1) peaked at 3.0 GB for one
@@ -52,9 +52,7 @@ BYTES_PER_COHORT = 150.0
 BYTES_PER_ENTERPRISE = 400.0
 MEMORY_SHARE = 0.8  # refuse a run estimated to need more than this share of the machine's physical memory
 FREIGHT_MODES = ("road", "rail")  # high-speed rail carries passengers only
-MINUTES_PER_HOUR = 60.0
 QUARTERS_PER_YEAR = 4
-PEOPLE_PER_10K = 10_000.0
 TIMETABLE = "timetable"  # the service of links from the data tables or config and their scheduled changes
 
 
@@ -335,7 +333,7 @@ def _region_from_data(cfg: RegionConfig) -> Region:
     low_pay, output_growth = None, None
     if data.pre2021_table:
         path = data_path(data.pre2021_table, "region.data.pre2021_table")
-        figures = load_city_figures(path, PRE2021_FILE, PRE2021_YEARS, list(PRE2021_QUANTITIES), known)
+        figures = load_pre2021(path, known)
         low_pay, without_min_wage = low_pay_gradient(names, wages, figures, path)
         output_growth, without_growth = relative_output_growth(names, gdp, figures, list(data.productivity_trend_years), path)
         for field_name, cities in (("min_wage_monthly_yuan", without_min_wage), ("real_gdp_growth_pct", without_growth)):
@@ -421,12 +419,12 @@ def relative_output_growth(names: list[str], gdp: np.ndarray, figures, years: li
         if own.empty:
             fallback.append(name)
             continue
-        relative[k] = float(np.mean(np.log1p(own.to_numpy() / 100.0) - np.log1p(province.loc[own.index].to_numpy() / 100.0)))
+        relative[k] = float(np.mean(np.log1p(own.to_numpy() / PERCENT) - np.log1p(province.loc[own.index].to_numpy() / PERCENT)))
     if np.any(np.abs(relative) > MAX_RELATIVE_GROWTH):
-        worst = names[int(np.argmax(np.abs(relative)))]
+        worst = int(np.argmax(np.abs(relative)))
         raise DataError(
             f"{path.name}: field 'value': expected real growth within {MAX_RELATIVE_GROWTH:.0%} a year of the province's, "
-            f"{worst} is {relative.max():+.3f}"
+            f"{names[worst]} is {relative[worst]:+.3f}"
         )
     return relative - np.sum(gdp * relative) / gdp.sum(), fallback
 

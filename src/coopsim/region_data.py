@@ -299,6 +299,12 @@ def load_city_figures(
     return pd.DataFrame(records, columns=["city", "year", "quantity", "value", "precision", "status", "source"])
 
 
+def load_pre2021(path: str | Path | None = None, cities: list[str] | None = None) -> pd.DataFrame:
+    """The city figures up to 2020 (:data:`PRE2021_FILE`, or ``path``): minimum wages, real growth, GDP, income; checked
+    row by row by :func:`load_city_figures`."""
+    return load_city_figures(path, PRE2021_FILE, PRE2021_YEARS, list(PRE2021_QUANTITIES), cities)
+
+
 def load_cities(path: str | Path | None = None) -> list[CityRecord]:
     """Read and check a cities table; by default the packaged ``guangdong_cities.csv`` (see ``guangdong_cities_SOURCES.md``).
 
